@@ -1,0 +1,242 @@
+"""The table of primitives: each forward beside its derivative, one docstring line of math.
+
+Rules receive the output gradient `g` and the values named in `saves`. They are written with
+operators and methods that ndarrays and Tensors share, so a backward pass can be recorded.
+The engine sums gradients over broadcast axes, so rules ignore broadcasting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import Primitive
+
+
+def _expand_reduced(g, shape: tuple[int, ...], axis, keepdims: bool):
+    """Undo a reduction over `axis`: reinsert the reduced axes, then broadcast to `shape`."""
+    if not keepdims and axis is not None:
+        axes = (axis,) if isinstance(axis, int) else axis
+        kept = list(shape)
+        for a in axes:
+            kept[a % len(shape)] = 1
+        g = g.reshape(tuple(kept))
+    return np.broadcast_to(g, shape)
+
+
+def _reduced_count(shape: tuple[int, ...], axis) -> int:
+    if axis is None:
+        return int(np.prod(shape, dtype=np.int64))
+    axes = (axis,) if isinstance(axis, int) else axis
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+def _as_matrix_pair(g, a, b):
+    """View the operands of a 1-D/2-D matmul and its output gradient as 2-D matrices."""
+    a2 = a if a.ndim == 2 else a.reshape((1, -1))
+    b2 = b if b.ndim == 2 else b.reshape((-1, 1))
+    return g.reshape((a2.shape[0], b2.shape[1])), a2, b2
+
+
+class Add(Primitive):
+    """a + b;   d/da = 1,  d/db = 1"""
+    name = "add"
+    def forward(a, b): return a + b
+    def vjp_a(g): return g
+    def vjp_b(g): return g
+
+
+class Sub(Primitive):
+    """a - b;   d/da = 1,  d/db = -1"""
+    name = "sub"
+    def forward(a, b): return a - b
+    def vjp_a(g): return g
+    def vjp_b(g): return -g
+
+
+class Mul(Primitive):
+    """a * b;   d/da = b,  d/db = a"""
+    name = "mul"
+    saves = ("a", "b")
+    def forward(a, b): return a * b
+    def vjp_a(g, a, b): return g * b
+    def vjp_b(g, a, b): return g * a
+
+
+class Div(Primitive):
+    """a / b;   d/da = 1/b,  d/db = -a/b^2 = -out/b"""
+    name = "div"
+    saves = ("b", "out")
+    def forward(a, b): return a / b
+    def vjp_a(g, b, out): return g / b
+    def vjp_b(g, b, out): return -g * out / b
+
+
+class Neg(Primitive):
+    """-x;   d/dx = -1"""
+    name = "neg"
+    def forward(x): return -x
+    def vjp_x(g): return -g
+
+
+class Pow(Primitive):
+    """x ** p (p a constant);   d/dx = p x^(p-1)"""
+    name = "pow"
+    saves = ("x",)
+    def forward(x, p): return x ** p
+    def vjp_x(g, x, p): return g * (2.0 * x if p == 2 else p * x ** (p - 1))
+
+
+class MatMul(Primitive):
+    """a @ b (1-D or 2-D);   d/da = g b^T,  d/db = a^T g"""
+    name = "matmul"
+    saves = ("a", "b")
+    def forward(a, b): return a @ b
+
+    def vjp_a(g, a, b):
+        if a.ndim == 2 and b.ndim == 1:  # (N,K)@(K,): outer product g b^T, no reshapes needed
+            return g.reshape((-1, 1)) * b
+        g2, a2, b2 = _as_matrix_pair(g, a, b)
+        return (g2 @ b2.T).reshape(a.shape)
+
+    def vjp_b(g, a, b):
+        if a.ndim == 2 and b.ndim == 1:  # (N,K)@(K,): a^T g is a matrix-vector product
+            return a.T @ g
+        g2, a2, b2 = _as_matrix_pair(g, a, b)
+        return (a2.T @ g2).reshape(b.shape)
+
+
+class Sum(Primitive):
+    """sum(x, axis);   d/dx = 1 broadcast back over the summed axes"""
+    name = "sum"
+    def forward(x, axis, keepdims, shape): return np.sum(x, axis=axis, keepdims=keepdims)
+    def vjp_x(g, axis, keepdims, shape): return _expand_reduced(g, shape, axis, keepdims)
+
+
+class Mean(Primitive):
+    """mean(x, axis);   d/dx = 1/n broadcast back over the n averaged entries"""
+    name = "mean"
+    def forward(x, axis, keepdims, shape): return np.mean(x, axis=axis, keepdims=keepdims)
+
+    def vjp_x(g, axis, keepdims, shape):
+        return _expand_reduced(g / _reduced_count(shape, axis), shape, axis, keepdims)
+
+
+class Reshape(Primitive):
+    """reshape(x, new_shape);   the gradient is reshaped back"""
+    name = "reshape"
+    def forward(x, new_shape, shape): return np.reshape(x, new_shape)
+    def vjp_x(g, new_shape, shape): return g.reshape(shape)
+
+
+class Transpose(Primitive):
+    """transpose(x, axes);   the gradient is transposed by the inverse permutation"""
+    name = "transpose"
+    def forward(x, axes): return np.transpose(x, axes)
+
+    def vjp_x(g, axes):
+        return g.transpose(None if axes is None else tuple(np.argsort(axes)))
+
+
+class BroadcastTo(Primitive):
+    """broadcast_to(x, new_shape);   the gradient is summed back over the stretched axes"""
+    name = "broadcast_to"
+    def forward(x, new_shape): return np.broadcast_to(x, new_shape)
+    def vjp_x(g, new_shape): return g  # the engine's sum_to does the summing
+
+
+class GetItem(Primitive):
+    """x[index];   the gradient is scatter-added into zeros of x's shape"""
+    name = "getitem"
+    def forward(x, index, shape): return x[index]
+    def vjp_x(g, index, shape): return scatter_add(g, index, shape)
+
+
+class ScatterAdd(Primitive):
+    """zeros(shape) with x added at index (repeats add up);   d/dx = g[index]"""
+    name = "scatter_add"
+    def forward(x, index, shape): return _scatter_add_array(x, index, shape)
+    def vjp_x(g, index, shape): return g[index]
+
+
+def _is_basic_index(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis
+               for p in parts)
+
+
+def _scatter_add_array(values, index, shape):
+    out = np.zeros(shape, dtype=values.dtype)
+    if _is_basic_index(index):  # basic indexing never repeats an entry: plain assignment
+        out[index] = values
+    else:
+        np.add.at(out, index, values)
+    return out
+
+
+def scatter_add(g, index, shape):
+    """Scatter-add for ndarrays directly; Tensors record the ScatterAdd primitive."""
+    if isinstance(g, np.ndarray | np.generic):
+        return _scatter_add_array(np.asarray(g), index, shape)
+    return g.scatter_add(index, shape)
+
+
+class Tanh(Primitive):
+    """tanh(x);   d tanh(x)/dx = 1 - tanh(x)^2"""
+    name = "tanh"
+    saves = ("out",)
+    def forward(x): return np.tanh(x)
+    def vjp_x(g, out): return g * (1.0 - out * out)
+
+
+class Exp(Primitive):
+    """exp(x);   d exp(x)/dx = exp(x)"""
+    name = "exp"
+    saves = ("out",)
+    def forward(x): return np.exp(x)
+    def vjp_x(g, out): return g * out
+
+
+class Log(Primitive):
+    """log(x);   d log(x)/dx = 1/x"""
+    name = "log"
+    saves = ("x",)
+    def forward(x): return np.log(x)
+    def vjp_x(g, x): return g / x
+
+
+class Sigmoid(Primitive):
+    """sigmoid(x) = 1/(1+exp(-x));   d/dx = s (1 - s)"""
+    name = "sigmoid"
+    saves = ("out",)
+
+    def forward(x):
+        e = np.exp(-np.abs(x))  # never overflows: split by sign of x
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+    def vjp_x(g, out): return g * (out * (1.0 - out))
+
+
+class Relu(Primitive):
+    """relu(x) = max(x, 0);   d/dx = 1 where x > 0, else 0"""
+    name = "relu"
+    saves = ("out",)
+    def forward(x): return np.maximum(x, 0)
+    def vjp_x(g, out): return g * (out > 0)  # a constant mask: comparisons are not recorded
+
+
+class MSE(Primitive):
+    """mean((p - t)^2), fused;   d/dp = 2 (p - t) / n,  d/dt = -2 (p - t) / n"""
+    name = "mse"
+    saves = ("a", "b")
+
+    def forward(a, b):
+        d = a - b
+        return np.mean(d * d)
+
+    def vjp_a(g, a, b): return (a - b) * (g * (2.0 / _broadcast_size(a, b)))
+    def vjp_b(g, a, b): return (b - a) * (g * (2.0 / _broadcast_size(a, b)))
+
+
+def _broadcast_size(a, b) -> int:
+    return int(np.prod(np.broadcast_shapes(np.shape(a), np.shape(b)), dtype=np.int64))
+

@@ -16,7 +16,7 @@ measure this cost against back-propagation, so do not "optimise" it.
 
 The forward math is written once, in the module-level functions ``basis_Z``, ``tanh_basis`` and
 ``ridge_loss``. They use only operators, indexing, ``.sum()``/``.mean()`` and ``np.tanh``, so an
-autograd tensor can flow through them in place of W and w (the future ``engine="backprop"``).
+autograd tensor can flow through them in place of W and w (``engine="backprop"``).
 Input validation happens in the methods, on the numpy side, before that math runs.
 
 NaN / inf in X, y or W are not rejected: they propagate with ordinary numpy semantics (a NaN in one
@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from autograd_lite import Tensor
 
 __all__ = [
     "DEFAULT_MAX_JACOBIAN_BYTES",
@@ -278,7 +280,8 @@ class BasisFunctionRidgeRegressionGD:
 
     Loss L(w, W) = 1/2 mean_n (y_n - Phi_n w)^2 + 1/2 ridge |w|^2 + 1/2 ridge_basis |W|_F^2.
     ``w`` is None until ``fit`` or the first prediction (then zeros(K)). ``engine="explicit"``
-    uses the chapter's explicit Jacobian; ``engine="backprop"`` is reserved for the tape route.
+    uses the chapter's explicit Jacobian; ``engine="backprop"`` differentiates the same
+    forward code with the ``autograd_lite`` tape (one forward and one backward pass).
     """
 
     def __init__(
@@ -394,7 +397,18 @@ class BasisFunctionRidgeRegressionGD:
         return self.gradient_basis_function_W(X, y), self.gradient_w(X, y)
 
     def _backprop_gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        raise NotImplementedError('engine="backprop" is not implemented yet')
+        """Both gradients from one recorded forward pass and one backward pass.
+
+        The tape differentiates the very ``transform``/``ridge_loss`` code above: W and w enter
+        as leaf Tensors and the chain rule runs in reverse over what the forward pass cached.
+        """
+        X, y = self._inputs(X, y)
+        basis = self.basis_function
+        W = Tensor(basis.W, requires_grad=True)
+        w = Tensor(self._ensure_w(basis.W.shape[1]), requires_grad=True)
+        loss = ridge_loss(basis.transform(X, W), y, w, W, self.ridge, self.ridge_basis)
+        loss.backward()
+        return W.grad, w.grad
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> BasisFunctionRidgeRegressionGD:
         """Gradient descent from w = 0: W -= lr grad_W L, w -= lr grad_w L, num_iterations times.

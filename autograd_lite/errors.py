@@ -6,7 +6,7 @@ class ShapeError(ValueError):
 
 
 class DTypeError(TypeError):
-    """Data of a dtype an operation or gradient cannot use (integer/bool leaves, complex, object)."""
+    """Data of a dtype an operation cannot use (integer/bool leaves, complex, object)."""
 
 
 class GraphFreedError(RuntimeError):

@@ -42,15 +42,13 @@ FUNCTIONS = {
 }
 
 
-def call_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
-    rule = UFUNCS.get(ufunc)
+def unsupported_ufunc(ufunc: np.ufunc, method: str, kwargs: dict) -> Any:
+    """Raise the TypeError for a ufunc call the tape cannot record (named, with the reason)."""
     name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-    if rule is None or method != "__call__":
+    if ufunc not in UFUNCS or method != "__call__":
         raise TypeError(f"{name} is not supported on autograd_lite Tensors (differentiable "
                         f"ufuncs: {', '.join(sorted('np.' + u.__name__ for u in UFUNCS))})")
-    if kwargs:
-        raise TypeError(f"{name}: keyword arguments {sorted(kwargs)} are not supported on Tensors")
-    return rule(*inputs)
+    raise TypeError(f"{name}: keyword arguments {sorted(kwargs)} are not supported on Tensors")
 
 
 def call_function(func: Any, args: tuple, kwargs: dict) -> Any:

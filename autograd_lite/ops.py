@@ -7,6 +7,8 @@ The engine sums gradients over broadcast axes, so rules ignore broadcasting.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .engine import Primitive
@@ -14,6 +16,8 @@ from .engine import Primitive
 
 def _expand_reduced(g, shape: tuple[int, ...], axis, keepdims: bool):
     """Undo a reduction over `axis`: reinsert the reduced axes, then broadcast to `shape`."""
+    if axis is None and isinstance(g, np.ndarray | np.generic):  # one number: zero-stride view
+        return np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
     if not keepdims and axis is not None:
         axes = (axis,) if isinstance(axis, int) else axis
         kept = list(shape)
@@ -25,9 +29,8 @@ def _expand_reduced(g, shape: tuple[int, ...], axis, keepdims: bool):
 
 def _reduced_count(shape: tuple[int, ...], axis) -> int:
     if axis is None:
-        return int(np.prod(shape, dtype=np.int64))
-    axes = (axis,) if isinstance(axis, int) else axis
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+        return math.prod(shape)
+    return math.prod(shape[a] for a in ((axis,) if isinstance(axis, int) else axis))
 
 
 def _as_matrix_pair(g, a, b):
@@ -83,7 +86,10 @@ class Pow(Primitive):
     name = "pow"
     saves = ("x",)
     def forward(x, p): return x ** p
-    def vjp_x(g, x, p): return g * (2.0 * x if p == 2 else p * x ** (p - 1))
+    def vjp_x(g, x, p):  # p == 0: x^0 is constant (and 0 * 0^-1 would be nan)
+        if p == 0:
+            return g * 0.0
+        return x * (2.0 * g) if p == 2 else (p * g) * x ** (p - 1)
 
 
 class MatMul(Primitive):
@@ -108,14 +114,15 @@ class MatMul(Primitive):
 class Sum(Primitive):
     """sum(x, axis);   d/dx = 1 broadcast back over the summed axes"""
     name = "sum"
-    def forward(x, axis, keepdims, shape): return np.sum(x, axis=axis, keepdims=keepdims)
+    def forward(x, axis, keepdims, shape): return x.sum(axis, keepdims=keepdims)
     def vjp_x(g, axis, keepdims, shape): return _expand_reduced(g, shape, axis, keepdims)
 
 
 class Mean(Primitive):
     """mean(x, axis);   d/dx = 1/n broadcast back over the n averaged entries"""
     name = "mean"
-    def forward(x, axis, keepdims, shape): return np.mean(x, axis=axis, keepdims=keepdims)
+    def forward(x, axis, keepdims, shape):  # what np.mean computes, minus its overhead
+        return x.sum(axis, keepdims=keepdims) / _reduced_count(shape, axis)
 
     def vjp_x(g, axis, keepdims, shape):
         return _expand_reduced(g / _reduced_count(shape, axis), shape, axis, keepdims)
@@ -133,8 +140,8 @@ class Transpose(Primitive):
     name = "transpose"
     def forward(x, axes): return np.transpose(x, axes)
 
-    def vjp_x(g, axes):
-        return g.transpose(None if axes is None else tuple(np.argsort(axes)))
+    def vjp_x(g, axes):  # entries of axes may be negative: normalise, then invert
+        return g.transpose(None if axes is None else tuple(np.argsort([a % g.ndim for a in axes])))
 
 
 class BroadcastTo(Primitive):
@@ -185,7 +192,13 @@ class Tanh(Primitive):
     name = "tanh"
     saves = ("out",)
     def forward(x): return np.tanh(x)
-    def vjp_x(g, out): return g * (1.0 - out * out)
+
+    def vjp_x(g, out):
+        if type(g) is np.ndarray and g.shape == out.shape:  # fast path: one buffer, in place
+            d = np.multiply(out, out)
+            np.subtract(1.0, d, out=d)
+            return np.multiply(d, g, out=d)
+        return g * (1.0 - out * out)
 
 
 class Exp(Primitive):
@@ -211,7 +224,8 @@ class Sigmoid(Primitive):
 
     def forward(x):
         e = np.exp(-np.abs(x))  # never overflows: split by sign of x
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        s = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return s.astype(np.result_type(x, 1.0), copy=False)  # float32 stays, ints -> float64
 
     def vjp_x(g, out): return g * (out * (1.0 - out))
 
@@ -231,12 +245,12 @@ class MSE(Primitive):
 
     def forward(a, b):
         d = a - b
-        return np.mean(d * d)
+        return (d * d).sum() / d.size
 
     def vjp_a(g, a, b): return (a - b) * (g * (2.0 / _broadcast_size(a, b)))
     def vjp_b(g, a, b): return (b - a) * (g * (2.0 / _broadcast_size(a, b)))
 
 
 def _broadcast_size(a, b) -> int:
-    return int(np.prod(np.broadcast_shapes(np.shape(a), np.shape(b)), dtype=np.int64))
+    return math.prod(np.broadcast_shapes(np.shape(a), np.shape(b)))
 

@@ -39,7 +39,9 @@ def _describe(x: Any) -> str:
 
 def _as_operand(x: Any, op_name: str) -> Any:
     """A non-Tensor operand as numpy can use it; non-numeric data is refused here."""
-    if isinstance(x, float | int) and not isinstance(x, complex):
+    if type(x) is float or (type(x) is np.ndarray and x.dtype.kind in _NUMERIC_KINDS):
+        return x
+    if isinstance(x, float | int):
         return x
     arr = np.asarray(x)
     if arr.dtype.kind not in _NUMERIC_KINDS:
@@ -52,18 +54,15 @@ def apply(op: type[P.Primitive], *args: Any, **params: Any) -> Tensor:
     """Run `op` on the operands' data; record a node if any operand requires grad."""
     arrays = []
     parents = []
-    record = False
-    for x in args:
-        if isinstance(x, Tensor):
+    for x in args:  # a plain loop: cheaper than two comprehensions for one or two operands
+        if type(x) is Tensor:
             arrays.append(x.data)
-            node = x._node
-            parents.append(node)
-            record = record or node is not None
+            parents.append(x._node)
         else:
             arrays.append(_as_operand(x, op.name))
             parents.append(None)
     try:
-        out = op.forward(*arrays, **params)
+        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ShapeError, DTypeError):
         raise
     except (ValueError, TypeError) as e:
@@ -72,10 +71,10 @@ def apply(op: type[P.Primitive], *args: Any, **params: Any) -> Tensor:
         raise kind(f"{op.name}: cannot combine operands {operands}: {e}") from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if not (record and engine._grad_enabled):
+    if not engine._grad_enabled or parents.count(None) == len(parents):
         return _make(out, None)
-    saved = tuple(out if i < 0 else arrays[i] for i in op.save_slots)
-    return _make(out, Node(op, tuple(parents), saved, params or None, out.shape))
+    return _make(out, Node(op, tuple(parents), op.pick_saved(arrays, out), params or None,
+                           out.shape))
 
 
 class Tensor:
@@ -101,7 +100,8 @@ class Tensor:
             try:
                 arr = np.asarray(data)
             except (ValueError, TypeError) as e:
-                raise DTypeError(f"Tensor: cannot make an array from {type(data).__name__}: {e}")
+                raise DTypeError(
+                    f"Tensor: cannot make an array from {type(data).__name__}: {e}") from None
             if arr.dtype.kind in "iub":
                 arr = arr.astype(np.float64)
         if arr.dtype.kind not in _NUMERIC_KINDS:
@@ -275,12 +275,13 @@ class Tensor:
 
     # ---- numpy interoperability (NEP 13 / NEP 18) ------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        from .numpy_dispatch import call_ufunc
-        return call_ufunc(ufunc, method, inputs, kwargs)
+        rule = _UFUNCS.get(ufunc)
+        if rule is None or method != "__call__" or kwargs:
+            return numpy_dispatch.unsupported_ufunc(ufunc, method, kwargs)
+        return rule(*inputs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from .numpy_dispatch import call_function
-        return call_function(func, args, kwargs)
+        return numpy_dispatch.call_function(func, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if self._node is not None:
@@ -321,7 +322,7 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 def power(x: ArrayLike, p: float) -> Tensor:
     """x ** p for a constant exponent p."""
-    if isinstance(p, Tensor) or np.ndim(p) != 0:
+    if type(p) is not float and type(p) is not int and (isinstance(p, Tensor) or np.ndim(p) != 0):
         raise DTypeError("pow: the exponent must be a constant number; for a Tensor exponent "
                          "write exp(p * log(x))")
     return apply(P.Pow, x, p=p)
@@ -385,3 +386,8 @@ def relu(x: ArrayLike) -> Tensor:
 def mse(prediction: ArrayLike, target: ArrayLike) -> Tensor:
     """mean((prediction - target)^2) as one node."""
     return apply(P.MSE, prediction, target)
+
+
+from . import numpy_dispatch  # noqa: E402  (its tables refer to the functions above)
+
+_UFUNCS = numpy_dispatch.UFUNCS

@@ -26,6 +26,7 @@ sample makes the loss and every gradient entry that sums over samples NaN).
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -410,17 +411,27 @@ class BasisFunctionRidgeRegressionGD:
         loss.backward()
         return W.grad, w.grad
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> BasisFunctionRidgeRegressionGD:
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        callback: Callable[[int, BasisFunctionRidgeRegressionGD], None] | None = None,
+        callback_every: int = 10_000,
+    ) -> BasisFunctionRidgeRegressionGD:
         """Gradient descent from w = 0: W -= lr grad_W L, w -= lr grad_w L, num_iterations times.
 
         Both gradients are taken at the same (W, w) before either update; W is updated in place.
+        ``callback(iteration, self)``, if given, runs after every ``callback_every`` iterations
+        (progress reports); it does not change the trajectory.
         """
         X, y = self._inputs(X, y)
         self.w = np.zeros(self.basis_function.W.shape[1])
-        for _ in range(self.num_iterations):
+        for iteration in range(1, self.num_iterations + 1):
             gW, gw = self.gradients(X, y)
             self.basis_function.W -= self.learning_rate * gW
             self.w -= self.learning_rate * gw
+            if callback is not None and iteration % callback_every == 0:
+                callback(iteration, self)
         return self
 
     def numerical_grad_W(self, X: ArrayLike, y: ArrayLike, eps: float = 1e-7) -> FloatArray:

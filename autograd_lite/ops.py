@@ -194,7 +194,8 @@ class Tanh(Primitive):
     def forward(x): return np.tanh(x)
 
     def vjp_x(g, out):
-        if type(g) is np.ndarray and g.shape == out.shape:  # fast path: one buffer, in place
+        if type(g) is np.ndarray and g.shape == out.shape and g.ndim:  # in place, one buffer
+            # (not for 0-d: numpy's 0-d arithmetic returns scalars, which cannot be out=)
             d = np.multiply(out, out)
             np.subtract(1.0, d, out=d)
             return np.multiply(d, g, out=d)

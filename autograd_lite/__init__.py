@@ -24,6 +24,7 @@ from .tensor import (
     tanh,
     transpose,
 )
+from .trace import SavedArray, Trace, TraceEntry, trace, trace_tensor
 
 __all__ = [
     "Tensor", "no_grad", "is_grad_enabled",
@@ -31,5 +32,6 @@ __all__ = [
     "central_difference_jacobian", "central_difference_gradient",
     "tanh", "exp", "log", "sigmoid", "relu", "mse", "sum", "mean", "matmul", "power",
     "reshape", "transpose", "broadcast_to",
+    "trace", "trace_tensor", "Trace", "TraceEntry", "SavedArray",
     "ShapeError", "DTypeError", "GraphFreedError", "GradcheckError",
 ]

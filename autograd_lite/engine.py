@@ -35,6 +35,10 @@ class Primitive:
     - `vjp_<input>(g, *saved, **params)`: gradient for that input given the output gradient `g`,
       written with operations that work on ndarrays and on Tensors alike, so that a backward
       pass can itself be recorded. Broadcast axes are summed by the engine, not by the rules.
+    - `jvp_<input>(t, *inputs, out, **params)`: forward mode, that input's contribution to the
+      output tangent given its tangent `t` (shaped like the input). Forward mode has every input
+      and the output at hand, so these rules take all of them rather than `saves`; the driver
+      (`forward.py`) adds the contributions and broadcasts the sum to the output's shape.
     """
 
     name: str = ""
@@ -42,11 +46,13 @@ class Primitive:
     save_slots: tuple[int, ...] = ()  # per saved value: input position, or -1 for the output
     pick_saved: Callable[[list, Any], tuple]
     vjps: tuple[Callable[..., Any], ...] = ()
+    jvps: tuple[Callable[..., Any] | None, ...] = ()  # per input, aligned with vjps
 
     def __init_subclass__(cls) -> None:
         cls.name = cls.name or cls.__name__.lower()
         names = [n for n in INPUT_NAMES if f"vjp_{n}" in cls.__dict__]
         cls.vjps = tuple(cls.__dict__[f"vjp_{n}"] for n in names)
+        cls.jvps = tuple(cls.__dict__.get(f"jvp_{n}") for n in names)
         cls.save_slots = tuple(-1 if s == OUT else names.index(s) for s in cls.saves)
         cls.pick_saved = _picker(cls.save_slots)
 
@@ -124,14 +130,21 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return g.reshape(shape) if g.shape != shape else g
 
 
-def backward(root: Node, grad: Any, retain_graph: bool = False) -> None:
+def backward(root: Node, grad: Any, retain_graph: bool = False,
+             create_graph: bool = False) -> None:
     """Propagate `grad` from `root` to every leaf it depends on, running each rule once.
 
     Nodes are numbered as they are recorded, so a node's consumers always carry larger numbers.
     Popping the largest pending number first (a heap) therefore visits every node after all its
     consumers have added their contributions: an iterative walk with no recursion and no
     separate topological sort.
+
+    With `create_graph=True` the walk is itself recorded (see `_backward_recorded`); the plain
+    walk below is kept free of any per-node test for it.
     """
+    if create_graph:
+        _backward_recorded(root, grad, retain_graph, None)
+        return
     grads: dict[Node, Any] = {root: grad}
     heap = [(-root.seq, root)]
     while heap:
@@ -167,5 +180,101 @@ def _accumulate_leaf(node: LeafNode, g: Any) -> None:
     tensor = node.tensor()
     if tensor is None:  # the user dropped the leaf; nobody can read its gradient
         return
-    g = g.astype(tensor.data.dtype, copy=True)  # own the buffer: g may alias other gradients
+    g = np.array(g, dtype=tensor.data.dtype)  # own the buffer: g may alias other gradients
+    tensor.grad = g if tensor.grad is None else tensor.grad + g
+
+
+# ---- recorded backward: gradients that can be differentiated again -----------------------------
+def gradients(root: Node, grad: Any, targets: list[Node], retain_graph: bool = True) -> list:
+    """d(root)/d(target), weighted by `grad`, for each target node, as recorded Tensors.
+
+    Like `torch.autograd.grad(..., create_graph=True)`: no leaf's `.grad` is touched, and each
+    result is a Tensor that remembers how it was computed (or None if `root` does not depend on
+    that target). The walk stops below the earliest target.
+    """
+    return _backward_recorded(root, grad, retain_graph, targets)
+
+
+def _backward_recorded(root: Node, grad: Any, retain_graph: bool,
+                       targets: list[Node] | None) -> list | None:
+    """The walk of `backward`, but every rule runs on Tensors, so the walk lands on the tape.
+
+    Each saved value is wrapped as a Tensor whose node is the one that produced it: save slot i
+    names an input (its node is `node.parents[i]`, None for a constant) or the output (`node`
+    itself). A rule written with Tensor-compatible operations then records its own nodes, and
+    the gradient it returns is a function of the forward graph that an outer backward can
+    differentiate. Saved values are therefore normally retained (`retain_graph`): the outer
+    backward needs them.
+
+    With `targets=None` the gradients accumulate into the leaves' `.grad` as Tensors (see
+    `_accumulate_leaf_recorded`); with a list of nodes they are returned instead.
+    """
+    from .tensor import Tensor, _make  # the tensor module imports this one
+
+    if not isinstance(grad, Tensor):
+        grad = _make(np.asarray(grad), None)
+    floor = -1
+    if targets is not None:
+        if not targets:
+            return []
+        wanted = set(targets)
+        results: dict[Node, Any] = {}
+        floor = min(t.seq for t in targets)
+    grads: dict[Node, Any] = {root: grad}
+    heap = [(-root.seq, root)]
+    while heap:
+        node = heappop(heap)[1]
+        g = grads.pop(node)
+        if targets is not None:
+            if node in wanted:
+                results[node] = g
+            if node.seq <= floor:  # every node still pending is older than every target
+                break
+        op = node.op
+        if op is None:
+            if targets is None:
+                _accumulate_leaf_recorded(node, g)
+            continue
+        saved = node.saved
+        if saved is None:
+            raise GraphFreedError(
+                f"backward through '{op.name}' a second time: its saved values were freed by the "
+                "first backward. Pass retain_graph=True to the first backward() to keep them.")
+        parents = node.parents
+        saved = tuple(_make(value, node if slot < 0 else parents[slot])
+                      for value, slot in zip(saved, op.save_slots))
+        params = node.params or {}
+        for parent, vjp in zip(parents, op.vjps):
+            if parent is None:
+                continue
+            gi = vjp(g, *saved, **params)
+            if not isinstance(gi, Tensor):
+                gi = _make(np.asarray(gi), None)
+            if gi.shape != parent.shape:
+                gi = sum_to(gi, parent.shape)
+            previous = grads.get(parent)
+            if previous is None:
+                grads[parent] = gi
+                heappush(heap, (-parent.seq, parent))
+            else:
+                grads[parent] = previous + gi
+        if not retain_graph:
+            node.saved = None
+    if targets is None:
+        return None
+    return [results.get(t) for t in targets]
+
+
+def _accumulate_leaf_recorded(node: LeafNode, g: Any) -> None:
+    """Leaf accumulation for a recorded backward: `.grad` becomes a Tensor with a graph.
+
+    As in PyTorch with create_graph=True, `.grad` is then a Tensor (`.grad.data` holds the
+    numbers) that can be differentiated again; a previous ndarray `.grad` is added to it.
+    """
+    tensor = node.tensor()
+    if tensor is None:
+        return
+    from .tensor import _make
+
+    g = _make(np.array(g.data, dtype=tensor.data.dtype), g._node)  # own the buffer
     tensor.grad = g if tensor.grad is None else tensor.grad + g

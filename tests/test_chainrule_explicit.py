@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from strategies import tanh_model_cases
 
+from autograd_lite.finite_differences import central_difference_gradient
 from chainrule.model import (
     DEFAULT_MAX_JACOBIAN_BYTES,
     BasisFunctionRidgeRegressionGD,
@@ -43,20 +44,6 @@ def make_pair(case, **kwargs):
     )
     model.w, chapter.w = case.w.copy(), case.w.copy()
     return model, chapter
-
-
-# TODO(lead): switch to shared checker
-# (autograd_lite.finite_differences.central_difference_gradient did not exist yet)
-def _central_difference(f, x, eps):
-    """Central differences (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every entry i of x."""
-    x = np.array(x, dtype=float)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        x_plus, x_minus = x.copy(), x.copy()
-        x_plus[i] += eps
-        x_minus[i] -= eps
-        grad[i] = (f(x_plus) - f(x_minus)) / (2 * eps)
-    return grad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +172,7 @@ def test_gradient_w_matches_central_differences(case):
         model.w = np.array(w, dtype=float)
         return model.loss(X, y)
 
-    numeric = _central_difference(loss_of_w, case.w, GRAD_w_EPS)
+    numeric = central_difference_gradient(loss_of_w, case.w, GRAD_w_EPS)
     model.w = case.w.copy()
     np.testing.assert_allclose(analytic, numeric, rtol=0, atol=GRAD_w_ATOL_PER_LOSS * scale)
 

@@ -1,4 +1,13 @@
-"""Function transformations on top of the tape: grad, value_and_grad, vjp, jacobian, gradcheck."""
+"""Function transformations on top of the tape: grad, value_and_grad, vjp, jacobian, gradcheck,
+and the second-order ones, hvp and hessian. (Forward mode, jvp and jacfwd, is in `forward.py`.)
+
+Nesting. `grad(grad(f))` works: a `grad` whose differentiated argument already is a Tensor that
+requires grad (an enclosing transformation, or the user, is recording), or that is called while
+an enclosing `grad`/`value_and_grad`/`vjp`/`jacobian`/`hvp`/`hessian` evaluates its function,
+records its own backward pass (`create_graph`) and returns Tensors that the enclosing
+transformation can differentiate. Values that do not depend on the enclosing recording still
+come back as plain ndarrays/floats, as at top level.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from . import engine
 from .engine import no_grad
 from .errors import GradcheckError, ShapeError
 from .finite_differences import central_difference_jacobian
-from .tensor import Tensor
+from .tensor import Tensor, reshape
 
 ArgNums = int | Sequence[int]
 
@@ -28,6 +38,32 @@ def _leaves(args: Sequence[Any], argnums: tuple[int, ...]) -> list[Any]:
     return args
 
 
+_trace_depth = 0  # > 0 while a reverse-mode transformation is evaluating the user's function
+
+
+def _traced(f: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """f(*args), counted as running inside a transformation (so inner grads record)."""
+    global _trace_depth
+    _trace_depth += 1
+    try:
+        return f(*args)
+    finally:
+        _trace_depth -= 1
+
+
+def _is_nested(args: Sequence[Any]) -> bool:
+    """Must this grad record its backward pass for an enclosing differentiation?"""
+    if not engine._grad_enabled:
+        return False
+    return _trace_depth > 0 or any(isinstance(a, Tensor) and a._node is not None for a in args)
+
+
+def _check_scalar(out: Any) -> None:
+    if not isinstance(out, Tensor) or out.size != 1:
+        raise ShapeError(f"grad: f must return a one-element Tensor, got "
+                         f"{type(out).__name__} of shape {np.shape(getattr(out, 'data', out))}")
+
+
 def _normalise(argnums: ArgNums) -> tuple[tuple[int, ...], bool]:
     if isinstance(argnums, int):
         return (argnums,), False
@@ -42,21 +78,57 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
     """Return g(*args) -> (f(*args) as a float, gradient(s) w.r.t. args[argnums]).
 
     f must return a one-element Tensor. With a tuple `argnums`, the gradients come as a tuple.
+    Nested (see the module docstring), the value and the gradients that depend on the enclosing
+    recording are returned as Tensors carrying their graph.
     """
     nums, as_tuple = _normalise(argnums)
 
-    def wrapped(*args: Any) -> tuple[float, Any]:
+    def wrapped(*args: Any) -> tuple[Any, Any]:
+        if _is_nested(args):
+            value, grads = _nested_value_and_grad(f, args, nums)
+            return value, grads if as_tuple else grads[0]
         args = _leaves(args, nums)
-        out = f(*args)
-        if not isinstance(out, Tensor) or out.size != 1:
-            raise ShapeError(f"grad: f must return a one-element Tensor, got "
-                             f"{type(out).__name__} of shape {np.shape(getattr(out, 'data', out))}")
+        out = _traced(f, args)
+        _check_scalar(out)
         if out.requires_grad:
             out.backward()
         grads = tuple(_zeros_if_none(args[i]) for i in nums)
         return out.item(), grads if as_tuple else grads[0]
 
     return wrapped
+
+
+def _nested_value_and_grad(f: Callable[..., Any], args: Sequence[Any],
+                           nums: tuple[int, ...]) -> tuple[Any, tuple]:
+    """value_and_grad with a recorded backward pass (`create_graph`), for nesting.
+
+    A differentiated argument that already requires grad enters through an identity node of
+    its own, so that the derivative w.r.t. *this argument* is collected (even when the same
+    Tensor is passed twice); the others become fresh leaves. No `.grad` is touched.
+    """
+    args = list(args)
+    for i in nums:
+        if not -len(args) <= i < len(args):
+            raise IndexError(f"argnums {i} is out of range for {len(args)} positional arguments")
+        a = args[i]
+        if isinstance(a, Tensor) and a._node is not None:
+            args[i] = reshape(a, a.shape)
+        else:
+            args[i] = _leaves([a], (0,))[0]
+    out = _traced(f, args)
+    _check_scalar(out)
+    targets = [args[i]._node for i in nums]
+    if out.requires_grad:
+        grads = engine.gradients(out._node, np.ones_like(out.data), targets)
+    else:
+        grads = [None] * len(nums)
+    results = []
+    for i, g in zip(nums, grads):
+        if g is None:
+            results.append(np.zeros_like(args[i].data))
+        else:
+            results.append(g if g._node is not None else g.data)
+    return (out if out.requires_grad else out.item()), tuple(results)
 
 
 def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
@@ -72,7 +144,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[np.ndarray, Callable[[Any
     It can be called many times: the graph is retained.
     """
     args = _leaves(primals, tuple(range(len(primals))))
-    out = f(*args)
+    out = _traced(f, args)
     if not isinstance(out, Tensor):
         out = Tensor(out)
 
@@ -110,6 +182,45 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
         return tuple(jacs) if as_tuple else jacs[0]
 
     return wrapped
+
+
+def hvp(f: Callable[..., Any], x: Any, v: Any) -> np.ndarray:
+    """H v, the Hessian of the scalar f at x times the vector v, without forming H.
+
+    Reverse over reverse: one forward pass, one *recorded* backward pass giving the gradient
+    g(x) as a Tensor on the tape, then one ordinary backward pass of the scalar g(x) . v, whose
+    gradient is H v (H is symmetric). About three or four times the cost of f, whatever x.size.
+    """
+    (leaf,) = _leaves([x], (0,))
+    v = np.asarray(getattr(v, "data", v))
+    if v.shape != leaf.shape:
+        raise ShapeError(f"hvp: v has shape {v.shape} but x has shape {leaf.shape}; they must "
+                         f"be equal")
+    out = _traced(f, [leaf])
+    _check_scalar(out)
+    zeros = np.zeros_like(leaf.data)
+    if not out.requires_grad:
+        return zeros
+    (g,) = engine.gradients(out._node, np.ones_like(out.data), [leaf._node])
+    if g is None or g._node is None:  # f is at most linear in x: H = 0
+        return zeros
+    directional = (g * v).sum()
+    if not directional.requires_grad:
+        return zeros
+    directional.backward()
+    return _zeros_if_none(leaf)
+
+
+def hessian(f: Callable[..., Any], argnum: int = 0) -> Callable[..., np.ndarray]:
+    """Return H(*args): the Hessian of the scalar f w.r.t. args[argnum], shape x.shape * 2.
+
+    The reverse-mode Jacobian of the gradient: `jacobian(grad(f, argnum), argnum)`. The inner
+    grad records its backward pass, and each row of H is then one backward pass through that
+    recorded gradient (x.size passes in all). For H v alone, `hvp` is cheaper.
+    """
+    if not isinstance(argnum, int):
+        raise TypeError(f"hessian: argnum must be one int, got {argnum!r}")
+    return jacobian(grad(f, argnum), argnum)
 
 
 def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,

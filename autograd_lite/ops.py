@@ -1,8 +1,13 @@
 """The table of primitives: each forward beside its derivative, one docstring line of math.
 
-Rules receive the output gradient `g` and the values named in `saves`. They are written with
-operators and methods that ndarrays and Tensors share, so a backward pass can be recorded.
-The engine sums gradients over broadcast axes, so rules ignore broadcasting.
+Reverse-mode rules `vjp_<input>(g, *saved, **params)` receive the output gradient `g` and the
+values named in `saves`. They are written with operators and methods that ndarrays and Tensors
+share, so a backward pass can be recorded (`backward(create_graph=True)`). The engine sums
+gradients over broadcast axes, so rules ignore broadcasting.
+
+Forward-mode rules `jvp_<input>(t, *inputs, out, **params)` receive that input's tangent `t`
+(same shape as the input), every input and the output, and return the input's contribution to
+the output tangent; `forward.py` adds the contributions and broadcasts them to the output shape.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ class Add(Primitive):
     def forward(a, b): return a + b
     def vjp_a(g): return g
     def vjp_b(g): return g
+    def jvp_a(t, a, b, out): return t
+    def jvp_b(t, a, b, out): return t
 
 
 class Sub(Primitive):
@@ -54,6 +61,8 @@ class Sub(Primitive):
     def forward(a, b): return a - b
     def vjp_a(g): return g
     def vjp_b(g): return -g
+    def jvp_a(t, a, b, out): return t
+    def jvp_b(t, a, b, out): return -t
 
 
 class Mul(Primitive):
@@ -63,6 +72,8 @@ class Mul(Primitive):
     def forward(a, b): return a * b
     def vjp_a(g, a, b): return g * b
     def vjp_b(g, a, b): return g * a
+    def jvp_a(t, a, b, out): return t * b
+    def jvp_b(t, a, b, out): return a * t
 
 
 class Div(Primitive):
@@ -72,6 +83,8 @@ class Div(Primitive):
     def forward(a, b): return a / b
     def vjp_a(g, b, out): return g / b
     def vjp_b(g, b, out): return -g * out / b
+    def jvp_a(t, a, b, out): return t / b
+    def jvp_b(t, a, b, out): return -t * out / b
 
 
 class Neg(Primitive):
@@ -79,6 +92,7 @@ class Neg(Primitive):
     name = "neg"
     def forward(x): return -x
     def vjp_x(g): return -g
+    def jvp_x(t, x, out): return -t
 
 
 class Pow(Primitive):
@@ -90,6 +104,11 @@ class Pow(Primitive):
         if p == 0:
             return g * 0.0
         return x * (2.0 * g) if p == 2 else (p * g) * x ** (p - 1)
+
+    def jvp_x(t, x, out, p):
+        if p == 0:
+            return t * 0.0
+        return x * (2.0 * t) if p == 2 else (p * t) * x ** (p - 1)
 
 
 class MatMul(Primitive):
@@ -110,12 +129,16 @@ class MatMul(Primitive):
         g2, a2, b2 = _as_matrix_pair(g, a, b)
         return (a2.T @ g2).reshape(b.shape)
 
+    def jvp_a(t, a, b, out): return t @ b  # d(a @ b) = da @ b + a @ db: bilinear
+    def jvp_b(t, a, b, out): return a @ t
+
 
 class Sum(Primitive):
     """sum(x, axis);   d/dx = 1 broadcast back over the summed axes"""
     name = "sum"
     def forward(x, axis, keepdims, shape): return x.sum(axis, keepdims=keepdims)
     def vjp_x(g, axis, keepdims, shape): return _expand_reduced(g, shape, axis, keepdims)
+    def jvp_x(t, x, out, axis, keepdims, shape): return t.sum(axis, keepdims=keepdims)
 
 
 class Mean(Primitive):
@@ -127,12 +150,16 @@ class Mean(Primitive):
     def vjp_x(g, axis, keepdims, shape):
         return _expand_reduced(g / _reduced_count(shape, axis), shape, axis, keepdims)
 
+    def jvp_x(t, x, out, axis, keepdims, shape):
+        return t.sum(axis, keepdims=keepdims) / _reduced_count(shape, axis)
+
 
 class Reshape(Primitive):
     """reshape(x, new_shape);   the gradient is reshaped back"""
     name = "reshape"
     def forward(x, new_shape, shape): return np.reshape(x, new_shape)
     def vjp_x(g, new_shape, shape): return g.reshape(shape)
+    def jvp_x(t, x, out, new_shape, shape): return t.reshape(out.shape)
 
 
 class Transpose(Primitive):
@@ -143,12 +170,15 @@ class Transpose(Primitive):
     def vjp_x(g, axes):  # entries of axes may be negative: normalise, then invert
         return g.transpose(None if axes is None else tuple(np.argsort([a % g.ndim for a in axes])))
 
+    def jvp_x(t, x, out, axes): return t.transpose(axes)
+
 
 class BroadcastTo(Primitive):
     """broadcast_to(x, new_shape);   the gradient is summed back over the stretched axes"""
     name = "broadcast_to"
     def forward(x, new_shape): return np.broadcast_to(x, new_shape)
     def vjp_x(g, new_shape): return g  # the engine's sum_to does the summing
+    def jvp_x(t, x, out, new_shape): return np.broadcast_to(t, new_shape)
 
 
 class GetItem(Primitive):
@@ -156,6 +186,7 @@ class GetItem(Primitive):
     name = "getitem"
     def forward(x, index, shape): return x[index]
     def vjp_x(g, index, shape): return scatter_add(g, index, shape)
+    def jvp_x(t, x, out, index, shape): return t[index]
 
 
 class ScatterAdd(Primitive):
@@ -163,6 +194,7 @@ class ScatterAdd(Primitive):
     name = "scatter_add"
     def forward(x, index, shape): return _scatter_add_array(x, index, shape)
     def vjp_x(g, index, shape): return g[index]
+    def jvp_x(t, x, out, index, shape): return scatter_add(t, index, shape)
 
 
 def _is_basic_index(index) -> bool:
@@ -201,6 +233,8 @@ class Tanh(Primitive):
             return np.multiply(d, g, out=d)
         return g * (1.0 - out * out)
 
+    def jvp_x(t, x, out): return t * (1.0 - out * out)
+
 
 class Exp(Primitive):
     """exp(x);   d exp(x)/dx = exp(x)"""
@@ -208,6 +242,7 @@ class Exp(Primitive):
     saves = ("out",)
     def forward(x): return np.exp(x)
     def vjp_x(g, out): return g * out
+    def jvp_x(t, x, out): return t * out
 
 
 class Log(Primitive):
@@ -216,6 +251,7 @@ class Log(Primitive):
     saves = ("x",)
     def forward(x): return np.log(x)
     def vjp_x(g, x): return g / x
+    def jvp_x(t, x, out): return t / x
 
 
 class Sigmoid(Primitive):
@@ -229,6 +265,7 @@ class Sigmoid(Primitive):
         return s.astype(np.result_type(x, 1.0), copy=False)  # float32 stays, ints -> float64
 
     def vjp_x(g, out): return g * (out * (1.0 - out))
+    def jvp_x(t, x, out): return t * (out * (1.0 - out))
 
 
 class Relu(Primitive):
@@ -237,6 +274,7 @@ class Relu(Primitive):
     saves = ("out",)
     def forward(x): return np.maximum(x, 0)
     def vjp_x(g, out): return g * (out > 0)  # a constant mask: comparisons are not recorded
+    def jvp_x(t, x, out): return t * (out > 0)
 
 
 class MSE(Primitive):
@@ -250,6 +288,8 @@ class MSE(Primitive):
 
     def vjp_a(g, a, b): return (a - b) * (g * (2.0 / _broadcast_size(a, b)))
     def vjp_b(g, a, b): return (b - a) * (g * (2.0 / _broadcast_size(a, b)))
+    def jvp_a(t, a, b, out): return ((a - b) * t).sum() * (2.0 / _broadcast_size(a, b))
+    def jvp_b(t, a, b, out): return ((b - a) * t).sum() * (2.0 / _broadcast_size(a, b))
 
 
 def _broadcast_size(a, b) -> int:

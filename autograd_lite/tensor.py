@@ -43,6 +43,8 @@ def _as_operand(x: Any, op_name: str) -> Any:
         return x
     if isinstance(x, float | int):
         return x
+    if type(x) is _forward.Dual:
+        raise _ForwardModeOperand  # `apply` hands the whole operation to forward mode
     arr = np.asarray(x)
     if arr.dtype.kind not in _NUMERIC_KINDS:
         raise DTypeError(f"{op_name}: operand of dtype {arr.dtype} is not real numeric "
@@ -50,17 +52,28 @@ def _as_operand(x: Any, op_name: str) -> Any:
     return arr
 
 
+class _ForwardModeOperand(Exception):
+    """Raised by `_as_operand` for a forward-mode `Dual`; never escapes `apply`."""
+
+
 def apply(op: type[P.Primitive], *args: Any, **params: Any) -> Tensor:
-    """Run `op` on the operands' data; record a node if any operand requires grad."""
+    """Run `op` on the operands' data; record a node if any operand requires grad.
+
+    An operand that is a forward-mode `Dual` (see `forward.py`) sends the operation to forward
+    mode instead; the test for it sits on `_as_operand`'s slow path, so the tape pays nothing.
+    """
     arrays = []
     parents = []
-    for x in args:  # a plain loop: cheaper than two comprehensions for one or two operands
-        if type(x) is Tensor:
-            arrays.append(x.data)
-            parents.append(x._node)
-        else:
-            arrays.append(_as_operand(x, op.name))
-            parents.append(None)
+    try:
+        for x in args:  # a plain loop: cheaper than two comprehensions for one or two operands
+            if type(x) is Tensor:
+                arrays.append(x.data)
+                parents.append(x._node)
+            else:
+                arrays.append(_as_operand(x, op.name))
+                parents.append(None)
+    except _ForwardModeOperand:
+        return _forward.apply(op, args, params)
     try:
         out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ShapeError, DTypeError):
@@ -189,12 +202,20 @@ class Tensor:
         """Forget the accumulated gradient (the next backward starts from zero)."""
         self.grad = None
 
-    def backward(self, grad: ArrayLike | None = None, retain_graph: bool = False) -> None:
+    def backward(self, grad: ArrayLike | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf), weighted by `grad`, into every leaf's `.grad`.
 
         `grad` may be omitted only for a one-element tensor (it defaults to 1). The saved
         values are freed afterwards unless `retain_graph=True`.
+
+        `create_graph=True` records the backward pass itself, for gradients of gradients: every
+        reached leaf's `.grad` becomes a Tensor that carries a graph (as in PyTorch), so
+        `x.grad` can be differentiated again (its numbers are `x.grad.data`). `retain_graph`
+        then defaults to True, since differentiating the gradient walks the forward graph again.
         """
+        if retain_graph is None:
+            retain_graph = create_graph
         if self._node is None:
             raise RuntimeError("backward(): this tensor does not require grad (no leaf it was "
                                "computed from has requires_grad=True, or it was made in no_grad)")
@@ -212,7 +233,9 @@ class Tensor:
                 raise ShapeError(f"backward(): grad has shape {g.shape} but the tensor has shape "
                                  f"{self.shape}; they must be equal")
             g = g.astype(np.result_type(g.dtype, self.dtype), copy=False)
-        engine.backward(self._node, g, retain_graph)
+            if create_graph and isinstance(grad, Tensor):
+                g = grad  # keep the seed's own graph: the result may be differentiated w.r.t. it
+        engine.backward(self._node, g, retain_graph, create_graph)
 
     # ---- operators ---------------------------------------------------------------------------
     def __add__(self, other: ArrayLike) -> Tensor: return apply(P.Add, self, other)
@@ -306,7 +329,9 @@ def _axis_tuple(axis: Any) -> Any:
 
 # ---- public functions (each records one primitive) --------------------------------------------
 def _as_tensor(x: ArrayLike) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    if isinstance(x, Tensor):
+        return x
+    return x if type(x) is _forward.Dual else Tensor(x)  # a Dual goes on to `apply`
 
 
 def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
@@ -388,6 +413,7 @@ def mse(prediction: ArrayLike, target: ArrayLike) -> Tensor:
     return apply(P.MSE, prediction, target)
 
 
+from . import forward as _forward  # noqa: E402  (forward mode builds on the functions above)
 from . import numpy_dispatch  # noqa: E402  (its tables refer to the functions above)
 
 _UFUNCS = numpy_dispatch.UFUNCS

@@ -181,7 +181,9 @@ def _accumulate_leaf(node: LeafNode, g: Any) -> None:
     if tensor is None:  # the user dropped the leaf; nobody can read its gradient
         return
     g = np.array(g, dtype=tensor.data.dtype)  # own the buffer: g may alias other gradients
-    tensor.grad = g if tensor.grad is None else tensor.grad + g
+    if tensor.grad is not None:
+        g += tensor.grad  # into our own buffer: stays an ndarray even when 0-d
+    tensor.grad = g
 
 
 # ---- recorded backward: gradients that can be differentiated again -----------------------------

@@ -20,7 +20,7 @@ UFUNCS = {
     np.true_divide: lambda a, b: T.apply(T.P.Div, a, b),
     np.negative: lambda x: T.apply(T.P.Neg, x),
     np.positive: lambda x: x,
-    np.power: T.power,
+    np.power: lambda a, p: p.__rpow__(a) if isinstance(p, T.Tensor) else T.power(a, p),
     np.square: lambda x: T.power(x, 2),
     np.sqrt: lambda x: T.power(x, 0.5),
     np.matmul: T.matmul,

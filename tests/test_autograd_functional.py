@@ -223,3 +223,26 @@ def test_gradcheck_catches_a_dropped_broadcast_factor(monkeypatch):
         g, shape, axis, keepdims),))
     with pytest.raises(GradcheckError, match="input 0"):
         ag.gradcheck(lambda t: ag.tanh(t).mean(axis=1), X)
+
+
+def test_gradcheck_fails_when_finite_differences_are_not_finite():
+    """log at a negative point: the tape says -1, the central difference is NaN: not a pass."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ag.GradcheckError, match="nan"):
+            ag.gradcheck(lambda a: ag.log(a).sum(), np.array([-1.0, 2.0]))
+
+
+def test_numpy_scalar_base_to_a_tensor_power():
+    t = ag.Tensor(1.5, requires_grad=True)
+    (np.float64(2.0) ** t).backward()
+    np.testing.assert_allclose(t.grad, np.log(2.0) * 2.0**1.5, rtol=1e-14)
+
+
+def test_zero_dimensional_leaf_gradient_is_an_ndarray_after_accumulation():
+    x = ag.Tensor(np.array(2.0), requires_grad=True)
+    (x * x + x).backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == ()
+    assert x.grad == 5.0  # d(x^2 + x)/dx = 2x + 1 at x = 2

@@ -84,7 +84,8 @@ def time_call(fn: Callable[[], Any], target_seconds: float = 0.2, samples: int =
     """Median seconds per call of ``fn``, timeit-style.
 
     One warm-up call; then the number of calls per sample is auto-ranged (like
-    ``timeit.Timer.autorange``, growing until one batch lasts >= ``target_seconds``); then
+    ``timeit.Timer.autorange``, growing until one batch lasts >= ``target_seconds``; a call
+    that alone lasts that long is timed one per sample); then
     ``samples`` batches are timed. The garbage collector is off while timing (as in timeit).
     Returns median/min/max/IQR per call, the per-call samples and the calls per sample.
     """
@@ -94,15 +95,14 @@ def time_call(fn: Callable[[], Any], target_seconds: float = 0.2, samples: int =
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        fn()  # warm-up (caches, lazy imports, first-touch page faults)
+        # warm-up call (caches, lazy imports, first-touch page faults); when one call already
+        # lasts a whole sample it also settles the auto-ranging (1 call per sample)
         number = 1
-        while True:
-            elapsed = _batch(fn, number)
-            if elapsed >= target_seconds:
-                break
-            # grow towards the target (at least x2, at most x10 per step)
-            guess = number * target_seconds / max(elapsed, 1e-9) * 1.1
-            number = int(min(number * 10, max(number * 2, math.ceil(guess))))
+        if _batch(fn, 1) < target_seconds:
+            while (elapsed := _batch(fn, number)) < target_seconds:
+                # grow towards the target (at least x2, at most x10 per step)
+                guess = number * target_seconds / max(elapsed, 1e-9) * 1.1
+                number = int(min(number * 10, max(number * 2, math.ceil(guess))))
         per_call = [_batch(fn, number) / number for _ in range(samples)]
     finally:
         if gc_was_enabled:
@@ -391,16 +391,16 @@ def run(settings: Settings, all_routes: Sequence[Route]) -> dict:
                 bound = route.build(problem, settings.max_jacobian_bytes)
                 with bound.context():
                     got = bound.loss_and_grad()
-                    step = bound.fit_step()
+                    step = bound.fit_step() if training_config else None
             except JacobianTooLarge as e:  # the model's own guard
                 res.update(status="skipped",
                            reason=f"skipped: J would be {e.nbytes / GIB:.3g} GiB (model guard)")
                 continue
             res["agreement"] = check_agreement(route.name, config, got, reference,
                                                settings.tolerance)
-            # the training view's call must give the same gradients too
-            check_agreement(route.name + " (fit step)", config,
-                            (reference[0], *step), reference, settings.tolerance)
+            if training_config:  # the training view's call must give the same gradients too
+                check_agreement(route.name + " (fit step)", config,
+                                (reference[0], *step), reference, settings.tolerance)
             _time_route(settings, bound, route, res)
             if training_config:
                 training[route.name] = _time_training(settings, bound)

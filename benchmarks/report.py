@@ -232,6 +232,23 @@ def machine_line(results: dict) -> str:
             + load_s)
 
 
+def busy_warning(results: dict) -> list[str]:
+    """A warning line if other processes kept the CPUs busy during the run."""
+    m = results["machine"]
+    cpus = m.get("cpus_usable") or m.get("cpu_count") or 1
+    loads = []
+    if m.get("load_average"):
+        loads.append(m["load_average"][0])
+    if m.get("load_average_after"):  # minus the benchmark's own process
+        loads.append(m["load_average_after"][0] - 1)
+    if not loads or max(loads) < 0.5 * cpus:
+        return []
+    return [f"**Warning:** the machine was busy (other processes: 1-minute load average up to "
+            f"{max(loads):.1f} "
+            f"on {cpus} CPUs): timings are noisy, and multi-threaded routes (PyTorch's default "
+            f"threads) suffer most, since their worker threads wait for a free CPU."]
+
+
 def render(results: dict) -> str:
     """The full markdown report."""
     s = results["settings"]
@@ -241,6 +258,7 @@ def render(results: dict) -> str:
         f"# Benchmark: loss + both gradients ({results['mode']} mode)",
         "",
         f"Machine: {machine_line(results)}.",
+        *busy_warning(results),
         f"float64, seed {s['seed']}; median of {s['samples']} samples of ≥ "
         f"{s['target_seconds_per_sample']} s each; every route checked against "
         f"`{s['reference_route']}` (relative difference ≤ {s['tolerance']:.0e}) before timing.",

@@ -169,7 +169,12 @@ PLOTS = {
 
 
 def write_plots(results: dict, directory: Path, prefix: str) -> dict[str, str]:
-    """Write every figure as ``<directory>/<prefix>_<name>.png``; returns name -> path."""
+    """Write every figure as ``<directory>/<prefix>_<name>.png``; returns name -> path (relative
+    to the repository root when inside it)."""
     directory.mkdir(parents=True, exist_ok=True)
-    return {name: str(fn(results, directory / f"{prefix}_{name}.png"))
-            for name, fn in PLOTS.items()}
+    root = Path(__file__).resolve().parent.parent
+    out = {}
+    for name, fn in PLOTS.items():
+        path = fn(results, directory / f"{prefix}_{name}.png").resolve()
+        out[name] = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,7 +61,7 @@ def test_quick_run_writes_complete_results(quick_run):
     assert statuses <= {"met", "missed", "not evaluated"}
     assert len(results["targets"]) == 7
     for path in results["plots"].values():
-        with open(path, "rb") as f:
+        with open(Path(__file__).resolve().parent.parent / path, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert len(results["plots"]) == 4
     md = (out / "bench_quick.md").read_text()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import experiment as ex
+from . import newton
 from .weather import WeatherDataError, WeatherDataUnavailable, load_weather_data
 
 
@@ -26,6 +27,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "datasets/weatherstations/, then a download from NOAA)")
     p.add_argument("--out", type=Path, default=Path("chapter_fit.png"),
                    help="where to write the figure (PNG)")
+    p.add_argument("--newton-w", action="store_true",
+                   help="also fit with w set by one Newton step (Hessian from the tape) after "
+                        "each gradient step on W, until the loss settles (1e-10 relative) or "
+                        "--iterations")
     args = p.parse_args(argv)
     if args.iterations < 0:
         p.error("--iterations must be >= 0")
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nspeedup of backprop over explicit: {explicit.seconds / backprop.seconds:.2f}x")
         print(f"max difference of final parameters (W and w) between the routes: "
               f"{absolute:.3g} absolute, {relative:.3g} relative")
+    if args.newton_w:
+        newton.run_chapter(split, args.iterations, results)
     figure = ex.plot_chapter_figure(split, results[-1], args.year, args.out)
     print(f"\nfigure: {figure}")
     return 0

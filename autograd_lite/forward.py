@@ -21,6 +21,7 @@ mix: an operation on a Dual and a Tensor that requires grad raises TypeError.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -90,7 +91,12 @@ class Dual:
     def __neg__(self) -> Dual: return apply(P.Neg, (self,))
     def __pos__(self) -> Dual: return self
     def __pow__(self, p: float) -> Dual: return T.power(self, p)
-    def __rpow__(self, base: float) -> Dual: return T.Tensor.__rpow__(self, base)
+
+    def __rpow__(self, base: float) -> Dual:
+        """base ** x = exp(x log(base)) for a constant base > 0 (as Tensor's)."""
+        if not isinstance(base, numbers.Real) or base <= 0:
+            raise DTypeError(f"pow: constant ** Dual needs a positive real base, got {base!r}")
+        return apply(P.Exp, (self * float(np.log(base)),))
 
     def __lt__(self, other: Any) -> np.ndarray: return self.primal < _primal(other)
     def __le__(self, other: Any) -> np.ndarray: return self.primal <= _primal(other)

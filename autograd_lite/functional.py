@@ -164,7 +164,9 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     Reverse mode yields one row of the Jacobian per backward pass: seeding the output with the
     unit vector e_i gives e_i^T J, the gradient of output element i. So the explicit Jacobian
     costs one forward pass and out.size backward passes; it is the cheap way when the function
-    has few outputs and many inputs (a scalar loss needs just one).
+    has few outputs and many inputs (a *wide* Jacobian; a scalar loss needs just one pass). For a
+    *tall* one, many outputs and few inputs, forward mode (`jacfwd`: one pass per input entry)
+    is cheaper. Results are plain ndarrays (first order; `hessian` builds on this).
     """
     nums, as_tuple = _normalise(argnums)
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import gc
 import math
@@ -80,14 +81,27 @@ def _batch(fn: Callable[[], Any], number: int) -> float:
     return time.perf_counter() - t0
 
 
-def time_call(fn: Callable[[], Any], target_seconds: float = 0.2, samples: int = 5) -> dict:
-    """Median seconds per call of ``fn``, timeit-style.
+@dataclass
+class Measurement:
+    """One thing to time: ``fn`` called inside ``context()``; ``calls`` counts the operations one
+    call of ``fn`` performs (e.g. n fit iterations), so results are per operation."""
 
-    One warm-up call; then the number of calls per sample is auto-ranged (like
-    ``timeit.Timer.autorange``, growing until one batch lasts >= ``target_seconds``; a call
-    that alone lasts that long is timed one per sample); then
-    ``samples`` batches are timed. The garbage collector is off while timing (as in timeit).
-    Returns median/min/max/IQR per call, the per-call samples and the calls per sample.
+    fn: Callable[[], Any]
+    context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
+    calls: int = 1
+
+
+def time_calls(measurements: Sequence[Measurement], target_seconds: float = 0.2,
+               samples: int = 5) -> list[dict]:
+    """The timing helper: median seconds per call of each measurement, timeit-style.
+
+    For each measurement: one warm-up call, then the number of calls per sample is auto-ranged
+    (like ``timeit.Timer.autorange``: grown until one batch lasts >= ``target_seconds``; a call
+    that alone lasts that long is timed one per sample). Then ``samples`` rounds are run, each
+    timing one batch of every measurement in turn (interleaved, so that all measurements of a
+    round see the same machine load and their ratios are fair even when the load drifts).
+    The garbage collector is off while timing (as in timeit). Returns, per measurement,
+    median/min/max/IQR seconds per call, the per-call samples and the calls per sample.
     """
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
@@ -95,27 +109,41 @@ def time_call(fn: Callable[[], Any], target_seconds: float = 0.2, samples: int =
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        # warm-up call (caches, lazy imports, first-touch page faults); when one call already
-        # lasts a whole sample it also settles the auto-ranging (1 call per sample)
-        number = 1
-        if _batch(fn, 1) < target_seconds:
-            while (elapsed := _batch(fn, number)) < target_seconds:
-                # grow towards the target (at least x2, at most x10 per step)
-                guess = number * target_seconds / max(elapsed, 1e-9) * 1.1
-                number = int(min(number * 10, max(number * 2, math.ceil(guess))))
-        per_call = [_batch(fn, number) / number for _ in range(samples)]
+        numbers = []
+        for m in measurements:
+            number = 1
+            with m.context():
+                if _batch(m.fn, 1) < target_seconds:  # warm-up (caches, first-touch pages)
+                    while (elapsed := _batch(m.fn, number)) < target_seconds:
+                        # grow towards the target (at least x2, at most x10 per step)
+                        guess = number * target_seconds / max(elapsed, 1e-9) * 1.1
+                        number = int(min(number * 10, max(number * 2, math.ceil(guess))))
+            numbers.append(number)
+        per_call: list[list[float]] = [[] for _ in measurements]
+        for _ in range(samples):
+            for i, m in enumerate(measurements):
+                with m.context():
+                    per_call[i].append(_batch(m.fn, numbers[i]) / (numbers[i] * m.calls))
     finally:
         if gc_was_enabled:
             gc.enable()
-    quartiles = statistics.quantiles(per_call, n=4) if len(per_call) >= 2 else per_call * 3
-    return {
-        "median_s": statistics.median(per_call),
-        "min_s": min(per_call),
-        "max_s": max(per_call),
-        "iqr_s": quartiles[2] - quartiles[0],
-        "samples_s": per_call,
-        "calls_per_sample": number,
-    }
+    out = []
+    for values, number in zip(per_call, numbers, strict=True):
+        quartiles = statistics.quantiles(values, n=4) if len(values) >= 2 else values * 3
+        out.append({
+            "median_s": statistics.median(values),
+            "min_s": min(values),
+            "max_s": max(values),
+            "iqr_s": quartiles[2] - quartiles[0],
+            "samples_s": values,
+            "calls_per_sample": number,
+        })
+    return out
+
+
+def time_call(fn: Callable[[], Any], target_seconds: float = 0.2, samples: int = 5) -> dict:
+    """``time_calls`` for a single function."""
+    return time_calls([Measurement(fn)], target_seconds, samples)[0]
 
 
 def peak_extra_bytes(fn: Callable[[], Any]) -> int:
@@ -294,30 +322,47 @@ def select_routes(all_routes: Sequence[Route], names: Sequence[str] | None) -> l
     return [by_name[n] for n in names]
 
 
-def _time_route(settings: Settings, bound: Bound, route: Route, cfg_result: dict) -> None:
-    with bound.context():
-        cfg_result["loss_and_grad"] = time_call(
-            bound.loss_and_grad, settings.target_seconds, settings.samples)
-        cfg_result["forward"] = time_call(
-            bound.forward, settings.target_seconds, settings.samples)
-        cfg_result["peak_extra_bytes"] = (
-            peak_extra_bytes(bound.loss_and_grad) if route.memory_visible else None)
-    cfg_result["grad_over_forward"] = (
-        cfg_result["loss_and_grad"]["median_s"] / cfg_result["forward"]["median_s"])
+def _measure_config(settings: Settings, config: Config,
+                    bound_routes: list[tuple[Route, Bound, dict]],
+                    training: dict[str, Any] | None) -> None:
+    """Time every route of one configuration (interleaved), then profile memory per route.
 
-
-def _time_training(settings: Settings, bound: Bound) -> dict:
-    """The gradient work of one fit iteration; for chainrule routes also the real fit loop."""
-    with bound.context():
-        out = {"call": bound.fit_step_label,
-               **time_call(bound.fit_step, settings.target_seconds, settings.samples)}
-        if bound.fit_loop is not None:
-            n = max(10, math.ceil(settings.target_seconds / out["median_s"]))
-            loop = time_call(lambda: bound.fit_loop(n), settings.target_seconds,
-                             settings.samples)
-            out["fit_loop"] = {"iterations_per_call": n, **loop,
-                               "median_per_iteration_s": loop["median_s"] / n}
-    return out
+    With ``training`` (the chapter's configuration), also the gradient work of one fit
+    iteration and, for chainrule routes, the real fit loop."""
+    plan: list[tuple[str, str, Measurement]] = []
+    for route, bound, _ in bound_routes:
+        plan.append((route.name, "loss_and_grad", Measurement(bound.loss_and_grad, bound.context)))
+        plan.append((route.name, "forward", Measurement(bound.forward, bound.context)))
+        if training is not None:
+            plan.append((route.name, "fit_step", Measurement(bound.fit_step, bound.context)))
+            if bound.fit_loop is not None:
+                # enough iterations per call that the loop's setup is negligible
+                n = max(10, math.ceil(settings.target_seconds / 1e-4))
+                fit_loop = bound.fit_loop
+                plan.append((route.name, "fit_loop",
+                             Measurement(lambda f=fit_loop, n=n: f(n), bound.context, calls=n)))
+    _say(settings, f"{config.key:24s} timing {len(plan)} measurements of "
+                   f"{len(bound_routes)} routes (interleaved)")
+    timings = time_calls([m for _, _, m in plan], settings.target_seconds, settings.samples)
+    by_route: dict[str, dict[str, dict]] = {}
+    for (name, kind, m), t in zip(plan, timings, strict=True):
+        if kind == "fit_loop":
+            t = {"iterations_per_call": m.calls, **t}
+        by_route.setdefault(name, {})[kind] = t
+    for route, bound, res in bound_routes:
+        got = by_route[route.name]
+        res["loss_and_grad"] = got["loss_and_grad"]
+        res["forward"] = got["forward"]
+        res["grad_over_forward"] = got["loss_and_grad"]["median_s"] / got["forward"]["median_s"]
+        with bound.context():
+            res["peak_extra_bytes"] = (
+                peak_extra_bytes(bound.loss_and_grad) if route.memory_visible else None)
+        if training is not None:
+            training[route.name] = {"call": bound.fit_step_label, **got["fit_step"]}
+            if "fit_loop" in got:
+                training[route.name]["fit_loop"] = got["fit_loop"]
+        _say(settings, f"{config.key:24s} {route.name:16s} "
+                       f"{res['loss_and_grad']['median_s'] * 1e6:12.1f} us/call")
 
 
 def run(settings: Settings, all_routes: Sequence[Route]) -> dict:
@@ -378,6 +423,7 @@ def run(settings: Settings, all_routes: Sequence[Route]) -> dict:
         results["configs"].append(entry)
         training_config = config.as_tuple() == CHAPTER
         training: dict[str, Any] = {}
+        bound_routes: list[tuple[Route, Bound, dict]] = []
         for route in runnable:
             res: dict[str, Any] = {"status": "ok"}
             entry["routes"][route.name] = res
@@ -401,11 +447,8 @@ def run(settings: Settings, all_routes: Sequence[Route]) -> dict:
             if training_config:  # the training view's call must give the same gradients too
                 check_agreement(route.name + " (fit step)", config,
                                 (reference[0], *step), reference, settings.tolerance)
-            _time_route(settings, bound, route, res)
-            if training_config:
-                training[route.name] = _time_training(settings, bound)
-            _say(settings, f"{config.key:24s} {route.name:16s} "
-                           f"{res['loss_and_grad']['median_s'] * 1e6:12.1f} us/call")
+            bound_routes.append((route, bound, res))
+        _measure_config(settings, config, bound_routes, training if training_config else None)
         explicit = entry["routes"].get("explicit", {})
         base = explicit.get("loss_and_grad", {}).get("median_s")
         for res in entry["routes"].values():
@@ -417,8 +460,7 @@ def run(settings: Settings, all_routes: Sequence[Route]) -> dict:
                 t["us_per_iteration"] = t["median_s"] * 1e6
                 t["projected_s"] = t["median_s"] * CHAPTER_ITERATIONS
                 if "fit_loop" in t:
-                    t["fit_loop"]["projected_s"] = (
-                        t["fit_loop"]["median_per_iteration_s"] * CHAPTER_ITERATIONS)
+                    t["fit_loop"]["projected_s"] = t["fit_loop"]["median_s"] * CHAPTER_ITERATIONS
                 t["speedup_vs_explicit"] = base_fit / t["median_s"] if base_fit else None
             results["training"] = {
                 "config": {"N": config.N, "D": config.D, "K": config.K},
@@ -435,5 +477,5 @@ def run(settings: Settings, all_routes: Sequence[Route]) -> dict:
 
 __all__ = [
     "AgreementError", "Settings", "QUICK_CONFIGS", "FULL_CONFIGS", "check_agreement",
-    "peak_extra_bytes", "relative_difference", "run", "time_call",
+    "peak_extra_bytes", "relative_difference", "run", "time_call", "time_calls", "Measurement",
 ]

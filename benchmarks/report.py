@@ -108,7 +108,7 @@ def training_table(results: dict) -> str:
         loop = t.get("fit_loop")
         loop_s = "–"
         if loop:
-            loop_s = (f"{loop['median_per_iteration_s'] * 1e6:.1f} "
+            loop_s = (f"{loop['median_s'] * 1e6:.1f} "
                       f"({fmt_duration(loop['projected_s'])})")
         lines.append(
             f"| {name} | {t['call']} | {t['us_per_iteration']:.1f} "
@@ -206,7 +206,7 @@ def evaluate_targets(results: dict) -> list[dict]:
         detail = f"{p:.1f} s ({t['us_per_iteration']:.1f} µs per iteration, {t['call']}"
         if t.get("fit_loop"):
             detail += (f"; chainrule's real fit() loop: "
-                       f"{t['fit_loop']['median_per_iteration_s'] * 1e6:.1f} µs per iteration, "
+                       f"{t['fit_loop']['median_s'] * 1e6:.1f} µs per iteration, "
                        f"{t['fit_loop']['projected_s']:.1f} s projected")
         detail += ")"
         if status == "missed":

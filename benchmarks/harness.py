@@ -81,6 +81,12 @@ def _batch(fn: Callable[[], Any], number: int) -> float:
     return time.perf_counter() - t0
 
 
+def _cpu_times() -> tuple[float, float]:
+    """(user, system) CPU seconds of this process so far."""
+    t = os.times()
+    return t.user, t.system
+
+
 @dataclass
 class Measurement:
     """One thing to time: ``fn`` called inside ``context()``; ``calls`` counts the operations one
@@ -120,16 +126,23 @@ def time_calls(measurements: Sequence[Measurement], target_seconds: float = 0.2,
                         number = int(min(number * 10, max(number * 2, math.ceil(guess))))
             numbers.append(number)
         per_call: list[list[float]] = [[] for _ in measurements]
+        cpu: list[list[tuple[float, float]]] = [[] for _ in measurements]
         for _ in range(samples):
             for i, m in enumerate(measurements):
                 with m.context():
+                    before = _cpu_times()
                     per_call[i].append(_batch(m.fn, numbers[i]) / (numbers[i] * m.calls))
+                    after = _cpu_times()
+                cpu[i].append(tuple((b - a) / (numbers[i] * m.calls)
+                                    for a, b in zip(before, after, strict=True)))
     finally:
         if gc_was_enabled:
             gc.enable()
     out = []
-    for values, number in zip(per_call, numbers, strict=True):
+    for values, number, cpu_times in zip(per_call, numbers, cpu, strict=True):
         quartiles = statistics.quantiles(values, n=4) if len(values) >= 2 else values * 3
+        user = statistics.median(u for u, _ in cpu_times)
+        system = statistics.median(s for _, s in cpu_times)
         out.append({
             "median_s": statistics.median(values),
             "min_s": min(values),
@@ -137,6 +150,11 @@ def time_calls(measurements: Sequence[Measurement], target_seconds: float = 0.2,
             "iqr_s": quartiles[2] - quartiles[0],
             "samples_s": values,
             "calls_per_sample": number,
+            # process CPU time per call (all threads): kernel time is mostly page faults of
+            # freshly allocated memory
+            "cpu_user_s": user,
+            "cpu_system_s": system,
+            "system_share": system / (user + system) if user + system > 0 else 0.0,
         })
     return out
 

@@ -53,20 +53,21 @@ def main_table(results: dict) -> str:
     """One row per (configuration, route)."""
     lines = [
         "| (N, D, K) | route | loss+grad (median) | speedup vs explicit | forward alone "
-        "| (loss+grad)/forward | peak extra memory |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| (loss+grad)/forward | peak extra memory | kernel CPU share |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for entry in results["configs"]:
         for name, res in entry["routes"].items():
             if res["status"] != "ok":
-                lines.append(f"| {_cfg(entry)} | {name} | {res['reason']} | | | | |")
+                lines.append(f"| {_cfg(entry)} | {name} | {res['reason']} | | | | | |")
                 continue
             lines.append(
                 f"| {_cfg(entry)} | {name} | {fmt_time(res['loss_and_grad']['median_s'])} "
                 f"| {fmt_ratio(res.get('speedup_vs_explicit'))} "
                 f"| {fmt_time(res['forward']['median_s'])} "
                 f"| {res['grad_over_forward']:.2f} "
-                f"| {fmt_bytes(res.get('peak_extra_bytes'))} |"
+                f"| {fmt_bytes(res.get('peak_extra_bytes'))} "
+                f"| {res['loss_and_grad'].get('system_share', 0) * 100:.0f}% |"
             )
     return "\n".join(lines)
 
@@ -275,7 +276,9 @@ def render(results: dict) -> str:
         "",
         "Forward alone: the same route computing only the loss, without gradient bookkeeping. "
         "Peak extra memory: tracemalloc peak during one loss+grad call (n/a: PyTorch's "
-        "allocator is invisible to tracemalloc).",
+        "allocator is invisible to tracemalloc). Kernel CPU share: system / (user + system) CPU "
+        "time of the process during the timed calls; a high share is the cost of faulting in "
+        "freshly allocated memory (the Jacobian routes), which varies from run to run.",
         "",
         "## Training view at the chapter's size (N=100, D=1, K=3)",
         "",

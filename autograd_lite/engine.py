@@ -134,31 +134,65 @@ def backward(root: Node, grad: Any, retain_graph: bool = False,
              create_graph: bool = False) -> None:
     """Propagate `grad` from `root` to every leaf it depends on, running each rule once.
 
-    Nodes are numbered as they are recorded, so a node's consumers always carry larger numbers.
-    Popping the largest pending number first (a heap) therefore visits every node after all its
-    consumers have added their contributions: an iterative walk with no recursion and no
-    separate topological sort.
-
-    With `create_graph=True` the walk is itself recorded (see `_backward_recorded`); the plain
-    walk below is kept free of any per-node test for it.
+    With `create_graph=True` the rules run on Tensors, so the backward pass is itself recorded
+    and the leaves' `.grad` become Tensors that can be differentiated again.
     """
     if create_graph:
-        _backward_recorded(root, grad, retain_graph, None)
-        return
+        _walk(root, _as_recorded(grad), retain_graph, _accumulate_leaf_recorded, record=True)
+    else:
+        _walk(root, grad, retain_graph, _accumulate_leaf)
+
+
+def gradients(root: Node, grad: Any, targets: list[Node], retain_graph: bool = True) -> list:
+    """d(root)/d(target), weighted by `grad`, for each target node, as recorded Tensors.
+
+    Like `torch.autograd.grad(..., create_graph=True)`: no leaf's `.grad` is touched, and each
+    result is a Tensor that remembers how it was computed (or None if `root` does not depend on
+    that target). The walk stops below the earliest target.
+    """
+    if not targets:
+        return []
+    wanted = set(targets)
+    floor = min(t.seq for t in targets)
+    results: dict[Node, Any] = {}
+
+    def collect(node: Node, g: Any) -> bool:
+        if node in wanted:
+            results[node] = g
+        return node.seq <= floor  # every node still pending is older than every target
+
+    _walk(root, _as_recorded(grad), retain_graph, lambda node, g: None, record=True,
+          visit=collect)
+    return [results.get(t) for t in targets]
+
+
+def _walk(root: Node, grad: Any, retain_graph: bool, on_leaf: Callable[[Node, Any], None],
+          record: bool = False, visit: Callable[[Node, Any], bool] | None = None) -> None:
+    """The one reverse walk. Nodes are numbered as they are recorded, so a node's consumers
+    always carry larger numbers: popping the largest pending number first (a heap) visits every
+    node after all its consumers have added their contributions, iteratively, each node once.
+
+    `record=True` hands the rules Tensors (see `_recorded_saved`) so that they record; `visit`,
+    if given, sees each node and its gradient first and may stop the walk by returning True.
+    """
     grads: dict[Node, Any] = {root: grad}
     heap = [(-root.seq, root)]
     while heap:
         node = heappop(heap)[1]
         g = grads.pop(node)
+        if visit is not None and visit(node, g):
+            break
         op = node.op
         if op is None:
-            _accumulate_leaf(node, g)
+            on_leaf(node, g)
             continue
         saved = node.saved
         if saved is None:
             raise GraphFreedError(
                 f"backward through '{op.name}' a second time: its saved values were freed by the "
                 "first backward. Pass retain_graph=True to the first backward() to keep them.")
+        if record:
+            saved = _recorded_saved(node)
         params = node.params
         for parent, vjp in zip(node.parents, op.vjps):
             if parent is None:
@@ -187,84 +221,26 @@ def _accumulate_leaf(node: LeafNode, g: Any) -> None:
 
 
 # ---- recorded backward: gradients that can be differentiated again -----------------------------
-def gradients(root: Node, grad: Any, targets: list[Node], retain_graph: bool = True) -> list:
-    """d(root)/d(target), weighted by `grad`, for each target node, as recorded Tensors.
-
-    Like `torch.autograd.grad(..., create_graph=True)`: no leaf's `.grad` is touched, and each
-    result is a Tensor that remembers how it was computed (or None if `root` does not depend on
-    that target). The walk stops below the earliest target.
-    """
-    return _backward_recorded(root, grad, retain_graph, targets)
-
-
-def _backward_recorded(root: Node, grad: Any, retain_graph: bool,
-                       targets: list[Node] | None) -> list | None:
-    """The walk of `backward`, but every rule runs on Tensors, so the walk lands on the tape.
-
-    Each saved value is wrapped as a Tensor whose node is the one that produced it: save slot i
-    names an input (its node is `node.parents[i]`, None for a constant) or the output (`node`
-    itself). A rule written with Tensor-compatible operations then records its own nodes, and
-    the gradient it returns is a function of the forward graph that an outer backward can
-    differentiate. Saved values are therefore normally retained (`retain_graph`): the outer
-    backward needs them.
-
-    With `targets=None` the gradients accumulate into the leaves' `.grad` as Tensors (see
-    `_accumulate_leaf_recorded`); with a list of nodes they are returned instead.
-    """
+def _as_recorded(grad: Any) -> Any:
+    """The seed of a recorded walk as a Tensor (a constant unless it already is one)."""
     from .tensor import Tensor, _make  # the tensor module imports this one
 
-    if not isinstance(grad, Tensor):
-        grad = _make(np.asarray(grad), None)
-    floor = -1
-    if targets is not None:
-        if not targets:
-            return []
-        wanted = set(targets)
-        results: dict[Node, Any] = {}
-        floor = min(t.seq for t in targets)
-    grads: dict[Node, Any] = {root: grad}
-    heap = [(-root.seq, root)]
-    while heap:
-        node = heappop(heap)[1]
-        g = grads.pop(node)
-        if targets is not None:
-            if node in wanted:
-                results[node] = g
-            if node.seq <= floor:  # every node still pending is older than every target
-                break
-        op = node.op
-        if op is None:
-            if targets is None:
-                _accumulate_leaf_recorded(node, g)
-            continue
-        saved = node.saved
-        if saved is None:
-            raise GraphFreedError(
-                f"backward through '{op.name}' a second time: its saved values were freed by the "
-                "first backward. Pass retain_graph=True to the first backward() to keep them.")
-        parents = node.parents
-        saved = tuple(_make(value, node if slot < 0 else parents[slot])
-                      for value, slot in zip(saved, op.save_slots))
-        params = node.params or {}
-        for parent, vjp in zip(parents, op.vjps):
-            if parent is None:
-                continue
-            gi = vjp(g, *saved, **params)
-            if not isinstance(gi, Tensor):
-                gi = _make(np.asarray(gi), None)
-            if gi.shape != parent.shape:
-                gi = sum_to(gi, parent.shape)
-            previous = grads.get(parent)
-            if previous is None:
-                grads[parent] = gi
-                heappush(heap, (-parent.seq, parent))
-            else:
-                grads[parent] = previous + gi
-        if not retain_graph:
-            node.saved = None
-    if targets is None:
-        return None
-    return [results.get(t) for t in targets]
+    return grad if isinstance(grad, Tensor) else _make(np.asarray(grad), None)
+
+
+def _recorded_saved(node: Node) -> tuple:
+    """The node's saved values as Tensors attached to the nodes that produced them.
+
+    Save slot i names an input (its node is `node.parents[i]`, None for a constant) or the
+    output (`node` itself). A rule written with Tensor-compatible operations then records its
+    own nodes, and the gradient it returns is a function of the forward graph that an outer
+    backward can differentiate; the saved values are therefore normally retained.
+    """
+    from .tensor import _make
+
+    parents = node.parents
+    return tuple(_make(value, node if slot < 0 else parents[slot])
+                 for value, slot in zip(node.saved, node.op.save_slots))
 
 
 def _accumulate_leaf_recorded(node: LeafNode, g: Any) -> None:
@@ -278,5 +254,6 @@ def _accumulate_leaf_recorded(node: LeafNode, g: Any) -> None:
         return
     from .tensor import _make
 
+    g = _as_recorded(g)
     g = _make(np.array(g.data, dtype=tensor.data.dtype), g._node)  # own the buffer
     tensor.grad = g if tensor.grad is None else tensor.grad + g

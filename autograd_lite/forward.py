@@ -21,7 +21,6 @@ mix: an operation on a Dual and a Tensor that requires grad raises TypeError.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,7 +33,7 @@ from .errors import DTypeError, ShapeError
 ArgNums = int | Sequence[int]
 
 
-class Dual:
+class Dual(T.ArrayOperators):
     """A value and its tangent (same shape): what forward mode computes with."""
 
     __slots__ = ("primal", "tangent")
@@ -60,16 +59,6 @@ class Dual:
     def dtype(self) -> np.dtype:
         return self.primal.dtype
 
-    @property
-    def T(self) -> Dual:
-        return self.transpose()
-
-    def __len__(self) -> int:
-        return len(self.primal)
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
 
@@ -77,81 +66,8 @@ class Dual:
         raise TypeError("converting a Dual to an ndarray would drop its tangent; use "
                         ".primal (the value) or .tangent (its directional derivative)")
 
-    # ---- operators (as Tensor's) -------------------------------------------------------------
-    def __add__(self, other: Any) -> Dual: return apply(P.Add, (self, other))
-    def __radd__(self, other: Any) -> Dual: return apply(P.Add, (other, self))
-    def __sub__(self, other: Any) -> Dual: return apply(P.Sub, (self, other))
-    def __rsub__(self, other: Any) -> Dual: return apply(P.Sub, (other, self))
-    def __mul__(self, other: Any) -> Dual: return apply(P.Mul, (self, other))
-    def __rmul__(self, other: Any) -> Dual: return apply(P.Mul, (other, self))
-    def __truediv__(self, other: Any) -> Dual: return apply(P.Div, (self, other))
-    def __rtruediv__(self, other: Any) -> Dual: return apply(P.Div, (other, self))
-    def __matmul__(self, other: Any) -> Dual: return matmul(self, other)
-    def __rmatmul__(self, other: Any) -> Dual: return matmul(other, self)
-    def __neg__(self) -> Dual: return apply(P.Neg, (self,))
-    def __pos__(self) -> Dual: return self
-    def __pow__(self, p: float) -> Dual: return T.power(self, p)
-
-    def __rpow__(self, base: float) -> Dual:
-        """base ** x = exp(x log(base)) for a constant base > 0 (as Tensor's)."""
-        if not isinstance(base, numbers.Real) or base <= 0:
-            raise DTypeError(f"pow: constant ** Dual needs a positive real base, got {base!r}")
-        return apply(P.Exp, (self * float(np.log(base)),))
-
-    def __lt__(self, other: Any) -> np.ndarray: return self.primal < _primal(other)
-    def __le__(self, other: Any) -> np.ndarray: return self.primal <= _primal(other)
-    def __gt__(self, other: Any) -> np.ndarray: return self.primal > _primal(other)
-    def __ge__(self, other: Any) -> np.ndarray: return self.primal >= _primal(other)
-
-    def __getitem__(self, index: Any) -> Dual:
-        index = T._plain_index(index)
-        try:
-            self.primal[index]
-        except IndexError as e:
-            raise IndexError(f"getitem: index {index!r} is invalid for shape {self.shape}: {e}")\
-                from None
-        return apply(P.GetItem, (self,), {"index": index, "shape": self.shape})
-
-    # ---- methods -----------------------------------------------------------------------------
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Dual:
-        return apply(P.Sum, (self,), {"axis": T._axis_tuple(axis), "keepdims": keepdims,
-                                      "shape": self.shape})
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Dual:
-        return apply(P.Mean, (self,), {"axis": T._axis_tuple(axis), "keepdims": keepdims,
-                                       "shape": self.shape})
-
-    def reshape(self, *shape: Any) -> Dual:
-        return T.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    def transpose(self, *axes: Any) -> Dual:
-        return T.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
-
-    def tanh(self) -> Dual: return apply(P.Tanh, (self,))
-    def exp(self) -> Dual: return apply(P.Exp, (self,))
-    def log(self) -> Dual: return apply(P.Log, (self,))
-    def sigmoid(self) -> Dual: return apply(P.Sigmoid, (self,))
-    def relu(self) -> Dual: return apply(P.Relu, (self,))
-
-    def scatter_add(self, index: Any, shape: tuple[int, ...]) -> Dual:
-        return apply(P.ScatterAdd, (self,), {"index": T._plain_index(index),
-                                             "shape": tuple(shape)})
-
-    # ---- numpy interoperability: the same tables as Tensor's ---------------------------------
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        rule = _UFUNCS.get(ufunc)
-        if rule is None or method != "__call__" or kwargs:
-            return T.numpy_dispatch.unsupported_ufunc(ufunc, method, kwargs)
-        return rule(*inputs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        return T.numpy_dispatch.call_function(func, args, kwargs)
-
-
-def _primal(x: Any) -> Any:
-    if type(x) is Dual:
-        return x.primal
-    return x.data if isinstance(x, T.Tensor) else x
+    def _numbers(self) -> np.ndarray:
+        return self.primal
 
 
 def apply(op: type[P.Primitive], args: Sequence[Any], params: dict | None = None) -> Any:
@@ -178,16 +94,7 @@ def apply(op: type[P.Primitive], args: Sequence[Any], params: dict | None = None
         else:
             primals.append(T._as_operand(x, op.name))
         tangents.append(None)
-    try:
-        out = op.forward(*primals, **params)
-    except (ShapeError, DTypeError):
-        raise
-    except (ValueError, TypeError) as e:
-        operands = ", ".join(T._describe(a) for a in primals)
-        kind = ShapeError if isinstance(e, ValueError) else DTypeError
-        raise kind(f"{op.name}: cannot combine operands {operands}: {e}") from None
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
+    out = T.run_forward(op, primals, params)
     tangent = None
     for i, (t, rule) in enumerate(zip(tangents, op.jvps)):
         if t is None:
@@ -206,28 +113,6 @@ def apply(op: type[P.Primitive], args: Sequence[Any], params: dict | None = None
     if tangent.dtype != out.dtype and out.dtype.kind == "f":
         tangent = tangent.astype(out.dtype)
     return Dual(out, tangent)
-
-
-def matmul(a: Any, b: Any) -> Dual:
-    """a @ b with a Dual operand (the shape checks of `autograd_lite.matmul`)."""
-    return T.matmul(a, b)
-
-
-_UFUNCS = {
-    np.add: lambda a, b: apply(P.Add, (a, b)),
-    np.subtract: lambda a, b: apply(P.Sub, (a, b)),
-    np.multiply: lambda a, b: apply(P.Mul, (a, b)),
-    np.true_divide: lambda a, b: apply(P.Div, (a, b)),
-    np.negative: lambda x: apply(P.Neg, (x,)),
-    np.positive: lambda x: x,
-    np.power: lambda x, p: T.power(x, p),
-    np.square: lambda x: apply(P.Pow, (x,), {"p": 2}),
-    np.sqrt: lambda x: apply(P.Pow, (x,), {"p": 0.5}),
-    np.matmul: matmul,
-    np.tanh: lambda x: apply(P.Tanh, (x,)),
-    np.exp: lambda x: apply(P.Exp, (x,)),
-    np.log: lambda x: apply(P.Log, (x,)),
-}
 
 
 # ---- the transformations ------------------------------------------------------------------------

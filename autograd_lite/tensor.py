@@ -56,6 +56,19 @@ class _ForwardModeOperand(Exception):
     """Raised by `_as_operand` for a forward-mode `Dual`; never escapes `apply`."""
 
 
+def run_forward(op: type[P.Primitive], arrays: list, params: dict) -> np.ndarray:
+    """op.forward on plain arrays; numpy's shape/dtype errors come back naming the op."""
+    try:
+        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
+    except (ShapeError, DTypeError):
+        raise
+    except (ValueError, TypeError) as e:
+        operands = ", ".join(_describe(a) for a in arrays)
+        kind = ShapeError if isinstance(e, ValueError) else DTypeError
+        raise kind(f"{op.name}: cannot combine operands {operands}: {e}") from None
+    return out if type(out) is np.ndarray else np.asarray(out)
+
+
 def apply(op: type[P.Primitive], *args: Any, **params: Any) -> Tensor:
     """Run `op` on the operands' data; record a node if any operand requires grad.
 
@@ -74,23 +87,107 @@ def apply(op: type[P.Primitive], *args: Any, **params: Any) -> Tensor:
                 parents.append(None)
     except _ForwardModeOperand:
         return _forward.apply(op, args, params)
-    try:
-        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
-    except (ShapeError, DTypeError):
-        raise
-    except (ValueError, TypeError) as e:
-        operands = ", ".join(_describe(a) for a in arrays)
-        kind = ShapeError if isinstance(e, ValueError) else DTypeError
-        raise kind(f"{op.name}: cannot combine operands {operands}: {e}") from None
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
+    out = run_forward(op, arrays, params)
     if not engine._grad_enabled or parents.count(None) == len(parents):
         return _make(out, None)
     return _make(out, Node(op, tuple(parents), op.pick_saved(arrays, out), params or None,
                            out.shape))
 
 
-class Tensor:
+class ArrayOperators:
+    """The array surface shared by `Tensor` and forward mode's `Dual`: operators, methods and
+    numpy's dispatch hooks, each recording one primitive through `apply` (which hands an
+    operation with a `Dual` operand to forward mode)."""
+
+    __slots__ = ()
+
+    def _numbers(self) -> np.ndarray:
+        """The plain values (a Tensor's data, a Dual's primal)."""
+        raise NotImplementedError
+
+    @property
+    def T(self) -> Any:
+        return self.transpose()
+
+    def __len__(self) -> int:
+        return len(self._numbers())
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+    # ---- operators ---------------------------------------------------------------------------
+    def __add__(self, other: ArrayLike) -> Any: return apply(P.Add, self, other)
+    def __radd__(self, other: ArrayLike) -> Any: return apply(P.Add, other, self)
+    def __sub__(self, other: ArrayLike) -> Any: return apply(P.Sub, self, other)
+    def __rsub__(self, other: ArrayLike) -> Any: return apply(P.Sub, other, self)
+    def __mul__(self, other: ArrayLike) -> Any: return apply(P.Mul, self, other)
+    def __rmul__(self, other: ArrayLike) -> Any: return apply(P.Mul, other, self)
+    def __truediv__(self, other: ArrayLike) -> Any: return apply(P.Div, self, other)
+    def __rtruediv__(self, other: ArrayLike) -> Any: return apply(P.Div, other, self)
+    def __matmul__(self, other: ArrayLike) -> Any: return matmul(self, other)
+    def __rmatmul__(self, other: ArrayLike) -> Any: return matmul(other, self)
+    def __neg__(self) -> Any: return apply(P.Neg, self)
+    def __pos__(self) -> Any: return self
+    def __pow__(self, p: float) -> Any: return power(self, p)
+
+    def __rpow__(self, base: float) -> Any:
+        """base ** x = exp(x log(base)) for a constant base > 0."""
+        if not isinstance(base, numbers.Real) or base <= 0:
+            raise DTypeError(f"pow: constant ** {type(self).__name__} needs a positive real base, "
+                             f"got {base!r}")
+        return exp(self * float(np.log(base)))
+
+    # comparisons give plain boolean arrays: they are constants for differentiation
+    def __lt__(self, other: ArrayLike) -> np.ndarray: return self._numbers() < _data(other)
+    def __le__(self, other: ArrayLike) -> np.ndarray: return self._numbers() <= _data(other)
+    def __gt__(self, other: ArrayLike) -> np.ndarray: return self._numbers() > _data(other)
+    def __ge__(self, other: ArrayLike) -> np.ndarray: return self._numbers() >= _data(other)
+
+    def __getitem__(self, index: Any) -> Any:
+        index = _plain_index(index)
+        try:
+            self._numbers()[index]
+        except IndexError as e:
+            raise IndexError(f"getitem: index {index!r} is invalid for shape {self.shape}: {e}")\
+                from None
+        return apply(P.GetItem, self, index=index, shape=self.shape)
+
+    # ---- methods ---------------------------------------------------------------------------
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+        return sum(self, axis, keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+        return mean(self, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> Any:
+        return reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> Any:
+        return transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def tanh(self) -> Any: return apply(P.Tanh, self)
+    def exp(self) -> Any: return apply(P.Exp, self)
+    def log(self) -> Any: return apply(P.Log, self)
+    def sigmoid(self) -> Any: return apply(P.Sigmoid, self)
+    def relu(self) -> Any: return apply(P.Relu, self)
+
+    def scatter_add(self, index: Any, shape: tuple[int, ...]) -> Any:
+        """zeros(shape) with self added at `index` (the adjoint of indexing)."""
+        return apply(P.ScatterAdd, self, index=_plain_index(index), shape=tuple(shape))
+
+    # ---- numpy interoperability (NEP 13 / NEP 18) ------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        rule = _UFUNCS.get(ufunc)
+        if rule is None or method != "__call__" or kwargs:
+            return numpy_dispatch.unsupported_ufunc(ufunc, method, kwargs)
+        return rule(*inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return numpy_dispatch.call_function(func, args, kwargs)
+
+
+class Tensor(ArrayOperators):
     """An ndarray that remembers how it was computed, so gradients can flow back through it.
 
     `Tensor(data, requires_grad=False)`: Python numbers and lists become float64; an ndarray
@@ -166,16 +263,6 @@ class Tensor:
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
-    @property
-    def T(self) -> Tensor:
-        return self.transpose()
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
     def __repr__(self) -> str:
         body = np.array2string(self.data, prefix="Tensor(", separator=", ")
         extra = f", grad_fn=<{self.grad_fn}>" if self.grad_fn else (
@@ -237,74 +324,8 @@ class Tensor:
                 g = grad  # keep the seed's own graph: the result may be differentiated w.r.t. it
         engine.backward(self._node, g, retain_graph, create_graph)
 
-    # ---- operators ---------------------------------------------------------------------------
-    def __add__(self, other: ArrayLike) -> Tensor: return apply(P.Add, self, other)
-    def __radd__(self, other: ArrayLike) -> Tensor: return apply(P.Add, other, self)
-    def __sub__(self, other: ArrayLike) -> Tensor: return apply(P.Sub, self, other)
-    def __rsub__(self, other: ArrayLike) -> Tensor: return apply(P.Sub, other, self)
-    def __mul__(self, other: ArrayLike) -> Tensor: return apply(P.Mul, self, other)
-    def __rmul__(self, other: ArrayLike) -> Tensor: return apply(P.Mul, other, self)
-    def __truediv__(self, other: ArrayLike) -> Tensor: return apply(P.Div, self, other)
-    def __rtruediv__(self, other: ArrayLike) -> Tensor: return apply(P.Div, other, self)
-    def __matmul__(self, other: ArrayLike) -> Tensor: return matmul(self, other)
-    def __rmatmul__(self, other: ArrayLike) -> Tensor: return matmul(other, self)
-    def __neg__(self) -> Tensor: return apply(P.Neg, self)
-    def __pos__(self) -> Tensor: return self
-    def __pow__(self, p: float) -> Tensor: return power(self, p)
-
-    def __rpow__(self, base: float) -> Tensor:
-        """base ** x = exp(x log(base)) for a constant base > 0."""
-        if not isinstance(base, numbers.Real) or base <= 0:
-            raise DTypeError(f"pow: constant ** Tensor needs a positive real base, got {base!r}")
-        return exp(self * float(np.log(base)))
-
-    # comparisons give plain boolean arrays: they are constants for differentiation
-    def __lt__(self, other: ArrayLike) -> np.ndarray: return self.data < _data(other)
-    def __le__(self, other: ArrayLike) -> np.ndarray: return self.data <= _data(other)
-    def __gt__(self, other: ArrayLike) -> np.ndarray: return self.data > _data(other)
-    def __ge__(self, other: ArrayLike) -> np.ndarray: return self.data >= _data(other)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        index = _plain_index(index)
-        try:
-            self.data[index]
-        except IndexError as e:
-            raise IndexError(f"getitem: index {index!r} is invalid for shape {self.shape}: {e}")\
-                from None
-        return apply(P.GetItem, self, index=index, shape=self.shape)
-
-    # ---- methods ---------------------------------------------------------------------------
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return sum(self, axis, keepdims)
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return mean(self, axis, keepdims)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        return reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    def transpose(self, *axes: Any) -> Tensor:
-        return transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
-
-    def tanh(self) -> Tensor: return apply(P.Tanh, self)
-    def exp(self) -> Tensor: return apply(P.Exp, self)
-    def log(self) -> Tensor: return apply(P.Log, self)
-    def sigmoid(self) -> Tensor: return apply(P.Sigmoid, self)
-    def relu(self) -> Tensor: return apply(P.Relu, self)
-
-    def scatter_add(self, index: Any, shape: tuple[int, ...]) -> Tensor:
-        """zeros(shape) with self added at `index` (the adjoint of indexing)."""
-        return apply(P.ScatterAdd, self, index=_plain_index(index), shape=tuple(shape))
-
-    # ---- numpy interoperability (NEP 13 / NEP 18) ------------------------------------------
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        rule = _UFUNCS.get(ufunc)
-        if rule is None or method != "__call__" or kwargs:
-            return numpy_dispatch.unsupported_ufunc(ufunc, method, kwargs)
-        return rule(*inputs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        return numpy_dispatch.call_function(func, args, kwargs)
+    def _numbers(self) -> np.ndarray:
+        return self.data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if self._node is not None:
@@ -314,7 +335,10 @@ class Tensor:
 
 
 def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    """The plain values of a Tensor or Dual; anything else as it is."""
+    if type(x) is Tensor:
+        return x.data
+    return x._numbers() if isinstance(x, ArrayOperators) else x
 
 
 def _plain_index(index: Any) -> Any:

@@ -118,10 +118,11 @@ def no_grad() -> Iterator[None]:
 def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum g over the axes broadcasting added or stretched, so that it has `shape`."""
     lead = g.ndim - len(shape)
-    if lead > 0 and type(g) is np.ndarray and g.shape[lead:] == shape and g.flags.c_contiguous:
+    if lead > 0 and shape and type(g) is np.ndarray and g.shape[lead:] == shape and (
+            lead == 1 == len(shape) or g.flags.c_contiguous):
         # Summing away leading axes (a bias broadcast over rows) as a BLAS matrix-vector
         # product: numpy's strided axis-0 reduction is several times slower for narrow rows.
-        rows = g.reshape(-1, math.prod(shape))
+        rows = g if lead == 1 == len(shape) else g.reshape(-1, math.prod(shape))
         return (np.ones(rows.shape[0], dtype=g.dtype) @ rows).reshape(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)

@@ -112,14 +112,22 @@ class Pow(Primitive):
 
 
 class MatMul(Primitive):
-    """a @ b (1-D or 2-D);   d/da = g b^T,  d/db = a^T g"""
+    """a @ b (1-D or 2-D);   d/da = g b^T,  d/db = a^T g
+
+    Tall results are laid out column-major (long axis contiguous): numpy's elementwise loops
+    then run along N instead of along rows of K numbers, several times faster for small K.
+    """
     name = "matmul"
     saves = ("a", "b")
-    def forward(a, b): return a @ b
+
+    def forward(a, b):
+        if a.ndim == 2 and b.ndim == 2 and a.shape[0] > b.shape[1]:
+            return (b.T @ a.T).T  # (N,K) as the transpose of a C-ordered (K,N)
+        return a @ b
 
     def vjp_a(g, a, b):
-        if a.ndim == 2 and b.ndim == 1:  # (N,K)@(K,): outer product g b^T, no reshapes needed
-            return g.reshape((-1, 1)) * b
+        if a.ndim == 2 and b.ndim == 1:  # (N,K)@(K,): the outer product g b^T, column-major
+            return (b.reshape((-1, 1)) * g).T
         g2, a2, b2 = _as_matrix_pair(g, a, b)
         return (g2 @ b2.T).reshape(a.shape)
 

@@ -297,7 +297,8 @@ def machine_facts(routes: Sequence[Route]) -> dict:
 
 
 def git_facts() -> dict:
-    status = _git("status", "--porcelain", "--", "autograd_lite", "chainrule", "benchmarks")
+    status = _git("status", "--porcelain", "--untracked-files=no", "--",
+                  "autograd_lite", "chainrule", "benchmarks")
     return {
         "commit": _git("rev-parse", "HEAD"),
         "autograd_lite_commit": _git("log", "-1", "--format=%H %s", "--", "autograd_lite"),

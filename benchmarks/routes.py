@@ -139,13 +139,8 @@ def build_explicit(p: Problem, max_jacobian_bytes: int = DEFAULT_MAX_JACOBIAN_BY
     model = _chapter_model(p, "explicit", max_jacobian_bytes)
     X, y = p.X, p.y
 
-    def loss_and_grad() -> LossGrad:
-        loss = model.loss(X, y)
-        gW, gw = model.gradients(X, y)
-        return loss, gW, gw
-
     return Bound(
-        loss_and_grad=loss_and_grad,
+        loss_and_grad=lambda: model.loss_and_gradients(X, y),
         forward=lambda: model.loss(X, y),
         fit_step=lambda: model.gradients(X, y),
         fit_step_label="model.gradients (4 forward passes, as fit does)",
@@ -250,19 +245,12 @@ def build_vjp_manual(p: Problem, max_jacobian_bytes: int = 0) -> Bound:
 
 
 def build_backprop(p: Problem, max_jacobian_bytes: int = 0) -> Bound:
-    """W and w as leaf Tensors through chainrule's own ``transform`` and ``ridge_loss``, then
-    ``loss.backward()``: exactly ``_backprop_gradients`` (one forward, one backward), plus
-    reading the loss from the same tape. The training view times ``model.gradients``."""
+    """``model.loss_and_gradients`` with ``engine="backprop"``: W and w as leaf Tensors through
+    chainrule's own ``transform`` and ``ridge_loss``, one forward and one backward, the loss read
+    off the same tape. The training view times ``model.gradients``."""
     model = _chapter_model(p, "backprop", DEFAULT_MAX_JACOBIAN_BYTES)
     basis = model.basis_function
     X, y = p.X, p.y
-
-    def loss_and_grad() -> LossGrad:
-        W = Tensor(basis.W, requires_grad=True)
-        w = Tensor(model.w, requires_grad=True)
-        loss = ridge_loss(basis.transform(X, W), y, w, W, model.ridge, model.ridge_basis)
-        loss.backward()
-        return loss.item(), W.grad, w.grad
 
     def forward() -> float:  # the same code on Tensors that record nothing
         W = Tensor(basis.W)
@@ -270,7 +258,7 @@ def build_backprop(p: Problem, max_jacobian_bytes: int = 0) -> Bound:
         return ridge_loss(basis.transform(X, W), y, w, W, model.ridge, model.ridge_basis).item()
 
     return Bound(
-        loss_and_grad=loss_and_grad,
+        loss_and_grad=lambda: model.loss_and_gradients(X, y),
         forward=forward,
         fit_step=lambda: model.gradients(X, y),
         fit_step_label="model.gradients (engine='backprop', as fit does)",

@@ -394,11 +394,26 @@ class BasisFunctionRidgeRegressionGD:
     def gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """(grad_W L, grad_w L) at the current (W, w), by the route chosen with ``engine``."""
         if self.engine == "backprop":
-            return self._backprop_gradients(X, y)
+            return self._backprop_loss_and_gradients(X, y)[1:]
         return self.gradient_basis_function_W(X, y), self.gradient_w(X, y)
 
-    def _backprop_gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        """Both gradients from one recorded forward pass and one backward pass.
+    def loss_and_gradients(
+        self, X: ArrayLike, y: ArrayLike
+    ) -> tuple[float, FloatArray, FloatArray]:
+        """(L, grad_W L, grad_w L) at the current (W, w).
+
+        ``engine="explicit"``: ``loss`` then ``gradients``, the chapter's way (five forward
+        passes); ``engine="backprop"``: the loss is read off the same recorded forward pass.
+        """
+        if self.engine == "backprop":
+            return self._backprop_loss_and_gradients(X, y)
+        loss = self.loss(X, y)
+        return (loss, *self.gradients(X, y))
+
+    def _backprop_loss_and_gradients(
+        self, X: ArrayLike, y: ArrayLike
+    ) -> tuple[float, FloatArray, FloatArray]:
+        """The loss and both gradients from one recorded forward pass and one backward pass.
 
         The tape differentiates the very ``transform``/``ridge_loss`` code above: W and w enter
         as leaf Tensors and the chain rule runs in reverse over what the forward pass cached.
@@ -409,7 +424,7 @@ class BasisFunctionRidgeRegressionGD:
         w = Tensor(self._ensure_w(basis.W.shape[1]), requires_grad=True)
         loss = ridge_loss(basis.transform(X, W), y, w, W, self.ridge, self.ridge_basis)
         loss.backward()
-        return W.grad, w.grad
+        return loss.item(), W.grad, w.grad
 
     def fit(
         self,

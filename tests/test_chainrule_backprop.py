@@ -155,3 +155,14 @@ def test_backprop_does_not_leave_recording_state_behind():
     model.gradients(rng.normal(size=10), rng.normal(size=10))
     assert autograd_lite.is_grad_enabled()
     assert type(model.basis_function.W) is np.ndarray and type(model.w) is np.ndarray
+
+
+@settings(deadline=None, max_examples=20)
+@given(tanh_model_cases())
+def test_loss_and_gradients_agree_between_routes(case):
+    explicit, backprop = models(case)
+    L_e, gW_e, gw_e = explicit.loss_and_gradients(case.X, case.y)
+    L_b, gW_b, gw_b = backprop.loss_and_gradients(case.X, case.y)
+    assert L_e == explicit.loss(case.X, case.y)
+    assert abs(L_b - L_e) <= ROUTE_RTOL * max(1.0, abs(L_e))
+    assert rel_err(gW_b, gW_e) <= ROUTE_RTOL and rel_err(gw_b, gw_e) <= ROUTE_RTOL

@@ -438,9 +438,10 @@ def test_engines():
 def test_gradients_dispatches_on_engine(monkeypatch):
     basis = TanhBasis(np.array([[0.5, -1.0], [0.1, 0.2]]))
     model = BasisFunctionRidgeRegressionGD(basis, engine="backprop")
-    sentinel = (np.zeros((2, 2)), np.zeros(2))
-    monkeypatch.setattr(model, "_backprop_gradients", lambda X, y: sentinel)
-    assert model.gradients(np.ones(3), np.ones(3)) is sentinel
+    gW, gw = np.zeros((2, 2)), np.zeros(2)
+    monkeypatch.setattr(model, "_backprop_loss_and_gradients", lambda X, y: (0.0, gW, gw))
+    got = model.gradients(np.ones(3), np.ones(3))
+    assert got[0] is gW and got[1] is gw
 
 
 def test_fit_uses_gradients():

@@ -62,6 +62,9 @@ def run_forward(op: type[P.Primitive], arrays: list, params: dict) -> np.ndarray
         out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ShapeError, DTypeError):
         raise
+    except IndexError as e:
+        raise IndexError(f"{op.name}: index {params.get('index')!r} is invalid for "
+                         f"{_describe(arrays[0])}: {e}") from None
     except (ValueError, TypeError) as e:
         operands = ", ".join(_describe(a) for a in arrays)
         kind = ShapeError if isinstance(e, ValueError) else DTypeError
@@ -145,13 +148,7 @@ class ArrayOperators:
     def __ge__(self, other: ArrayLike) -> np.ndarray: return self._numbers() >= _data(other)
 
     def __getitem__(self, index: Any) -> Any:
-        index = _plain_index(index)
-        try:
-            self._numbers()[index]
-        except IndexError as e:
-            raise IndexError(f"getitem: index {index!r} is invalid for shape {self.shape}: {e}")\
-                from None
-        return apply(P.GetItem, self, index=index, shape=self.shape)
+        return apply(P.GetItem, self, index=_plain_index(index), shape=self.shape)
 
     # ---- methods ---------------------------------------------------------------------------
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
@@ -341,6 +338,11 @@ def _data(x: Any) -> Any:
     return x._numbers() if isinstance(x, ArrayOperators) else x
 
 
+def _shape(x: Any) -> tuple[int, ...]:
+    shape = getattr(_data(x), "shape", None)
+    return np.shape(x) if shape is None else shape
+
+
 def _plain_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_data(i) for i in index)
@@ -360,7 +362,7 @@ def _as_tensor(x: ArrayLike) -> Tensor:
 
 def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
     """a @ b for 1-D and 2-D operands."""
-    sa, sb = np.shape(_data(a)), np.shape(_data(b))
+    sa, sb = _shape(a), _shape(b)
     if not (1 <= len(sa) <= 2 and 1 <= len(sb) <= 2):
         raise ShapeError(f"matmul: operands must be 1-D or 2-D, got shapes {sa} and {sb}")
     if sa[-1] != sb[0]:

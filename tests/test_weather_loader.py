@@ -341,16 +341,21 @@ CSV_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CSV_CASES))
-@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
-def test_malformed_csv_names_file_and_line(tmp_path, case, suffix):
-    lines, lineno = CSV_CASES[case]
-    path = write_csv(tmp_path / f"bad_{case.replace(' ', '_')}{suffix}", lines)
+def assert_error_names_file_and_line(path, lineno):
+    """Loading `path` raises WeatherDataError naming the file and the line, also as attributes."""
     with pytest.raises(WeatherDataError) as info:
         load_weather_data(path=path)
     assert path.name in str(info.value)
     assert f"line {lineno}:" in str(info.value)
     assert info.value.lineno == lineno and info.value.path == path
+
+
+@pytest.mark.parametrize("case", sorted(CSV_CASES))
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_malformed_csv_names_file_and_line(tmp_path, case, suffix):
+    lines, lineno = CSV_CASES[case]
+    path = write_csv(tmp_path / f"bad_{case.replace(' ', '_')}{suffix}", lines)
+    assert_error_names_file_and_line(path, lineno)
 
 
 def test_identical_duplicate_is_accepted(tmp_path):
@@ -388,10 +393,7 @@ DLY_CASES = {
 def test_malformed_dly_names_file_and_line(tmp_path, case):
     lines, lineno = DLY_CASES[case]
     path = write_lines(tmp_path / f"bad_{case.replace(' ', '_')}.dly", lines)
-    with pytest.raises(WeatherDataError) as info:
-        load_weather_data(path=path)
-    assert path.name in str(info.value)
-    assert f"line {lineno}:" in str(info.value)
+    assert_error_names_file_and_line(path, lineno)
 
 
 def test_dly_leap_day_and_ignored_trailing_missing_days(tmp_path):

@@ -5,8 +5,9 @@ The chapter fits a model to one year of daily temperatures from the Potsdam stat
 
 * the by-station CSV (``GM000003342.csv`` or ``GM000003342.csv.gz``), no header, one
   observation per line: ``ID,YYYYMMDD,ELEMENT,VALUE,MFLAG,QFLAG,SFLAG,OBSTIME``;
-* the fixed-width ``.dly`` file: one line of 269 characters per station, month and element,
-  holding 31 day slots of ``VALUE(5) MFLAG(1) QFLAG(1) SFLAG(1)`` (``-9999`` = missing).
+* the fixed-width ``.dly`` file (``GM000003342.dly`` or ``GM000003342.dly.gz``): one line of
+  269 characters per station, month and element, holding 31 day slots of
+  ``VALUE(5) MFLAG(1) QFLAG(1) SFLAG(1)`` (``-9999`` = missing).
 
 The format is detected from the content (gzip magic bytes, then commas or the fixed
 width), not trusted from the file name.
@@ -17,10 +18,14 @@ rows of the others.
 
 Where the file is looked for (first match wins, see :func:`find_weather_file`):
 
-1. the ``path`` argument (a file, or a folder holding ``<station>.csv.gz|.csv|.dly``);
+1. the ``path`` argument (a file, or a folder holding ``<station>.csv.gz|.csv|.dly.gz|.dly``);
 2. the environment variable ``CHAINRULE_DATA`` (a file or such a folder);
-3. the repository cache folder ``datasets/weatherstations/``;
-4. a download from NOAA into that cache (unless ``download=False``).
+3. for the chapter's station only, the copy of NOAA's ``.dly`` file shipped in the package
+   (``chainrule/datasets/GM000003342.dly.gz``, see :func:`bundled_file`);
+4. the user cache folder :func:`cache_dir` (``$CHAINRULE_CACHE``, else
+   ``$XDG_CACHE_HOME/chainrule``, else ``~/.cache/chainrule``; on Windows
+   ``%LOCALAPPDATA%\\chainrule``);
+5. a download of NOAA's by-station CSV into that cache (unless ``download=False``).
 
 Only numpy and the standard library are used.
 """
@@ -31,6 +36,7 @@ import calendar
 import datetime as _dt
 import gzip
 import http.client
+import importlib.resources
 import os
 import re
 import sys
@@ -46,12 +52,14 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_STATION",
+    "CACHE_ENV_VAR",
     "DOWNLOAD_URL",
     "ENV_VAR",
     "ELEMENTS",
     "WeatherData",
     "WeatherDataError",
     "WeatherDataUnavailable",
+    "bundled_file",
     "cache_dir",
     "find_weather_file",
     "load_weather_data",
@@ -60,17 +68,24 @@ __all__ = [
 
 #: GHCN-Daily id of the chapter's station (Potsdam, Germany).
 DEFAULT_STATION = "GM000003342"
-#: Environment variable naming a data file, or a folder holding ``<station>.csv.gz|.csv|.dly``.
+#: Environment variable naming a data file, or a folder holding a ``<station>.*`` file.
 ENV_VAR = "CHAINRULE_DATA"
+#: Environment variable naming the download cache folder (overrides the user cache default).
+CACHE_ENV_VAR = "CHAINRULE_CACHE"
 #: NOAA's public by-station archive (the chapter's CSV layout); ``{station}`` is filled in.
 DOWNLOAD_URL = "https://www.ncei.noaa.gov/pub/data/ghcn/daily/by_station/{station}.csv.gz"
+#: NOAA's list of all GHCN-Daily station ids (named in the error for an unknown id).
+STATION_LIST_URL = "https://www.ncei.noaa.gov/pub/data/ghcn/daily/ghcnd-stations.txt"
 #: Seconds before a stalled download connection is given up.
 DOWNLOAD_TIMEOUT = 60.0
 #: The elements that are loaded, in output order; any other well-formed element is ignored.
 ELEMENTS = ("TMAX", "TMIN", "PRCP")
 
 # File names looked for inside a folder, in order of preference.
-_SUFFIXES = (".csv.gz", ".csv", ".dly")
+_SUFFIXES = (".csv.gz", ".csv", ".dly.gz", ".dly")
+# The shipped copy of the chapter's station file, inside the package (see datasets/README.md).
+_BUNDLED_FOLDER = "datasets"
+_BUNDLED_SUFFIX = ".dly.gz"
 _DLY_LINE_LENGTH = 269
 _MISSING = -9999
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -150,8 +165,48 @@ class WeatherData:
 
 
 def cache_dir() -> Path:
-    """The download cache folder: ``datasets/weatherstations/`` beside the package."""
-    return Path(__file__).resolve().parents[1] / "datasets" / "weatherstations"
+    """The download cache folder (not created here; only a download creates it).
+
+    ``$CHAINRULE_CACHE`` if set, else ``$XDG_CACHE_HOME/chainrule`` (an absolute path, as the
+    XDG spec requires), else ``%LOCALAPPDATA%\\chainrule`` on Windows, else
+    ``~/.cache/chainrule``. Never inside the package, which may be installed read-only.
+    """
+    override = os.environ.get(CACHE_ENV_VAR)
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "chainrule"
+    local_app_data = os.environ.get("LOCALAPPDATA")
+    if os.name == "nt" and local_app_data:
+        return Path(local_app_data) / "chainrule"
+    return Path.home() / ".cache" / "chainrule"
+
+
+def bundled_file(station: str = DEFAULT_STATION) -> Path | None:
+    """The station file shipped inside the package, or ``None`` if there is none for ``station``.
+
+    Only the chapter's station (:data:`DEFAULT_STATION`) is shipped, as NOAA's ``.dly`` file
+    gzip-compressed. Found through :mod:`importlib.resources`, so it works from the source
+    tree and from editable and plain installs alike.
+    """
+    if station != DEFAULT_STATION:
+        return None
+    resource = importlib.resources.files(__package__) / _BUNDLED_FOLDER
+    resource = resource / f"{station}{_BUNDLED_SUFFIX}"
+    # A package imported from a zip archive has no file on disk to hand out.
+    if isinstance(resource, Path) and resource.is_file():
+        return resource
+    return None
+
+
+def _check_station_id(station: str) -> None:
+    if not isinstance(station, str) or not _STATION_RE.fullmatch(station):
+        raise ValueError(
+            f"invalid GHCN-Daily station id {station!r}: an id is 11 characters, upper-case "
+            f"letters A-Z and digits 0-9 (e.g. {DEFAULT_STATION}); all ids are listed in "
+            f"{STATION_LIST_URL}"
+        )
 
 
 def _file_in(folder: Path, station: str) -> Path | None:
@@ -181,9 +236,9 @@ def _where_to_put_it(station: str) -> str:
     url = DOWNLOAD_URL.format(station=station)
     return (
         f"Put the file at {cache_dir() / (station + '.csv.gz')} "
-        f"(a .csv or .dly file of the same name works too), "
-        f"or set the environment variable {ENV_VAR} to the file or to the folder holding it. "
-        f"It can be fetched by hand from {url}"
+        f"(a .csv, .dly.gz or .dly file of the same name works too; the cache folder is set by "
+        f"${CACHE_ENV_VAR}), or set the environment variable {ENV_VAR} to the file or to the "
+        f"folder holding it. It can be fetched by hand from {url}"
     )
 
 
@@ -227,12 +282,15 @@ def _download(station: str, folder: Path) -> Path:
                 pass
         os.replace(tmp_name, target)
         tmp_name = None
-    except (OSError, ValueError, EOFError, zlib.error, http.client.HTTPException) as exc:
-        reason = getattr(exc, "reason", None) or exc
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise _download_failed(station, url, exc) from exc
         raise WeatherDataUnavailable(
-            f"No data file for station {station} was found, and downloading it from {url} "
-            f"failed ({type(exc).__name__}: {reason}). {_where_to_put_it(station)}"
+            f"NOAA has no station {station}: {url} answered HTTP 404 (Not Found). "
+            f"Check the id against NOAA's station list {STATION_LIST_URL}"
         ) from exc
+    except (OSError, ValueError, EOFError, zlib.error, http.client.HTTPException) as exc:
+        raise _download_failed(station, url, exc) from exc
     finally:
         if tmp_name is not None:
             try:
@@ -243,6 +301,14 @@ def _download(station: str, folder: Path) -> Path:
     return target
 
 
+def _download_failed(station: str, url: str, exc: Exception) -> WeatherDataUnavailable:
+    reason = getattr(exc, "reason", None) or exc
+    return WeatherDataUnavailable(
+        f"No data file for station {station} was found, and downloading it from {url} "
+        f"failed ({type(exc).__name__}: {reason}). {_where_to_put_it(station)}"
+    )
+
+
 def find_weather_file(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -251,19 +317,26 @@ def find_weather_file(
 ) -> Path:
     """Locate (or download) the data file of ``station``.
 
-    Order: ``path`` (file or folder); else ``$CHAINRULE_DATA`` (file or folder); else the
+    Order: ``path`` (file or folder); else ``$CHAINRULE_DATA`` (file or folder); else, for
+    the chapter's station, the file shipped in the package (:func:`bundled_file`); else the
     cache folder :func:`cache_dir`; else, if ``download``, fetch ``<station>.csv.gz`` from
     :data:`DOWNLOAD_URL` into the cache. An explicit ``path`` or ``$CHAINRULE_DATA`` that
     does not lead to a file raises at once: there is no fallback past an explicit choice.
 
     Raises:
-        WeatherDataUnavailable: nothing found (and the download is off or failed).
+        ValueError: ``station`` is not of the form of a GHCN-Daily id.
+        WeatherDataUnavailable: nothing found (and the download is off or failed), or NOAA
+            has no station of that id.
     """
+    _check_station_id(station)
     if path is not None:
         return _from_location(Path(path), station, "path")
     env = os.environ.get(ENV_VAR)
     if env:
         return _from_location(Path(env), station, f"${ENV_VAR}")
+    bundled = bundled_file(station)
+    if bundled is not None:
+        return bundled
     folder = cache_dir()
     found = _file_in(folder, station) if folder.is_dir() else None
     if found is not None:
@@ -456,7 +529,7 @@ def read_weather_file(
     station: str | None = DEFAULT_STATION,
     keep_flagged: bool = False,
 ) -> WeatherData:
-    """Parse one GHCN-Daily file (CSV, CSV.gz or .dly, detected by content).
+    """Parse one GHCN-Daily file (CSV or .dly, plain or gzipped, detected by content).
 
     Args:
         path: the file to read.
@@ -558,10 +631,10 @@ def load_weather_data(
     Args:
         year: keep only this calendar year; ``days`` then counts from its 1 January.
             ``None`` keeps everything, counting from 1 January of the first year.
-        path: a data file (by-station CSV, plain or gzipped, or fixed-width ``.dly``) or a
-            folder holding ``<station>.csv.gz``, ``.csv`` or ``.dly``. ``None``: look in
-            ``$CHAINRULE_DATA``, then the cache folder, then download (see
-            :func:`find_weather_file`).
+        path: a data file (by-station CSV or fixed-width ``.dly``, plain or gzipped) or a
+            folder holding ``<station>.csv.gz``, ``.csv``, ``.dly.gz`` or ``.dly``. ``None``:
+            look in ``$CHAINRULE_DATA``, then the shipped file (chapter's station only), then
+            the cache folder, then download (see :func:`find_weather_file`).
         station: GHCN-Daily station id (default: Potsdam, ``GM000003342``); the file must
             hold this station.
         keep_flagged: keep values with a quality flag (QFLAG) instead of making them NaN.
@@ -572,7 +645,9 @@ def load_weather_data(
         ``(days, values)`` arrays.
 
     Raises:
-        WeatherDataUnavailable: no file found / download failed (a ``FileNotFoundError``).
+        ValueError: ``station`` is not of the form of a GHCN-Daily id.
+        WeatherDataUnavailable: no file found / download failed / no such station at NOAA
+            (a ``FileNotFoundError``).
         WeatherDataError: malformed file or no data for ``year`` (a ``ValueError``).
     """
     source = find_weather_file(path, station=station, download=download)

@@ -1,14 +1,16 @@
 """Tests of the GHCN-Daily weather loader (chainrule.weather).
 
-Every test writes its own tiny synthetic files; none touches the network (an autouse
-fixture replaces the downloader and the cache folder). One test reads the real station
-files when they are available beside the checkout and is skipped otherwise.
+Every test writes its own tiny synthetic files or reads the station file shipped in the
+package; none touches the network (an autouse fixture replaces the downloader and points the
+cache at an empty private folder). One test compares the shipped file with NOAA's raw file
+when that lies beside the checkout (../shared/datasets, present in CI) and is skipped otherwise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import io
 import os
 import urllib.error
@@ -19,17 +21,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import chainrule
 from chainrule import weather
 from chainrule.weather import (
     WeatherData,
     WeatherDataError,
     WeatherDataUnavailable,
+    find_weather_file,
     load_weather_data,
     read_weather_file,
 )
 
 STATION = "GM000003342"
-ORIGINAL_CACHE_DIR = weather.cache_dir  # before the autouse fixture replaces it
+OTHER_STATION = "USW00094728"  # New York Central Park: never shipped, always downloaded
+# sha256 of NOAA's GM000003342.dly as shipped (decompressed), as in chainrule/datasets/README.md
+BUNDLED_DLY_SHA256 = "3937f6499398551f7acd702001abea30c0296e8354b0bb4b213eaee6b96f64a4"
+# Written out independently of the loader, which finds it through importlib.resources.
+BUNDLED = Path(chainrule.__file__).resolve().parent / "datasets" / f"{STATION}.dly.gz"
+SHARED_DLY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / f"{STATION}.dly"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -72,20 +81,21 @@ def write_lines(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def small_csv_lines() -> list[str]:
+def small_csv_lines(station: str = STATION) -> list[str]:
     """Three January 1900 days, all three elements, plus an ignored element."""
-    return [
-        csv_line("19000101", "TMAX", 12),
-        csv_line("19000101", "TMIN", -31),
-        csv_line("19000101", "PRCP", 5),
-        csv_line("19000101", "SNWD", 40),
-        csv_line("19000102", "TMAX", 20),
-        csv_line("19000102", "TMIN", -5),
-        csv_line("19000102", "PRCP", 0),
-        csv_line("19000103", "TMAX", -7),
-        csv_line("19000103", "TMIN", -70),
-        csv_line("19000103", "PRCP", 113),
+    rows = [
+        ("19000101", "TMAX", 12),
+        ("19000101", "TMIN", -31),
+        ("19000101", "PRCP", 5),
+        ("19000101", "SNWD", 40),
+        ("19000102", "TMAX", 20),
+        ("19000102", "TMIN", -5),
+        ("19000102", "PRCP", 0),
+        ("19000103", "TMAX", -7),
+        ("19000103", "TMIN", -70),
+        ("19000103", "PRCP", 113),
     ]
+    return [csv_line(day, element, value, station=station) for day, element, value in rows]
 
 
 def small_dly_lines() -> list[str]:
@@ -106,14 +116,15 @@ def assert_same(a: WeatherData, b: WeatherData) -> None:
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path_factory):
-    """No network, no $CHAINRULE_DATA, and an empty private cache folder in every test."""
+    """No network, no $CHAINRULE_DATA, and an empty private cache folder (not yet created,
+    named by $CHAINRULE_CACHE) in every test."""
 
     def no_network(*args, **kwargs):
         raise AssertionError("a test tried to use the network")
 
-    cache = tmp_path_factory.mktemp("cache") / "weatherstations"
+    cache = tmp_path_factory.mktemp("cache") / "chainrule"
     monkeypatch.setattr(weather, "_urlopen", no_network)
-    monkeypatch.setattr(weather, "cache_dir", lambda: cache)
+    monkeypatch.setenv(weather.CACHE_ENV_VAR, str(cache))
     monkeypatch.delenv(weather.ENV_VAR, raising=False)
     return cache
 
@@ -144,6 +155,28 @@ def test_csv_gz_and_dly_give_the_same_arrays(tmp_path):
     dly = load_weather_data(path=write_lines(tmp_path / "a.dly", small_dly_lines()))
     assert_same(plain, gz)
     assert_same(plain, dly)
+
+
+def test_dly_gz_loads_like_dly(tmp_path, monkeypatch):
+    dly = write_lines(tmp_path / f"{STATION}.dly", small_dly_lines())
+    gz_folder = tmp_path / "gz"
+    gz_folder.mkdir()
+    dly_gz = gz_folder / f"{STATION}.dly.gz"
+    dly_gz.write_bytes(gzip.compress(dly.read_bytes()))
+    reference = load_weather_data(path=dly)
+    np.testing.assert_allclose(reference.tmax, [1.2, 2.0, -0.7])
+    from_gz = load_weather_data(path=dly_gz)
+    assert_same(reference, from_gz)
+    assert from_gz.source == dly_gz
+    assert load_weather_data(path=gz_folder).source == dly_gz  # found in a folder
+    monkeypatch.setenv(weather.ENV_VAR, str(gz_folder))  # and through $CHAINRULE_DATA
+    assert load_weather_data().source == dly_gz
+    # a .dly.gz whose first line is too short is still read as .dly (by its name), so the
+    # error is the .dly one, naming the file and line
+    short = tmp_path / "short.dly.gz"
+    short.write_bytes(gzip.compress(small_dly_lines()[0][:-1].encode() + b"\n"))
+    with pytest.raises(WeatherDataError, match=r"short.dly.gz, line 1: a .dly line must be 269"):
+        load_weather_data(path=short)
 
 
 def test_format_is_detected_by_content_not_name(tmp_path):
@@ -449,8 +482,14 @@ def test_station_mismatch(tmp_path):
 
 
 def test_path_may_be_a_folder_and_prefers_csv_gz(tmp_path):
+    # preference inside a folder: .csv.gz, .csv, .dly.gz, .dly
     write_lines(tmp_path / f"{STATION}.dly", small_dly_lines())
     assert load_weather_data(path=tmp_path).source.name == f"{STATION}.dly"
+    (tmp_path / f"{STATION}.dly.gz").write_bytes(gzip.compress(b"\n".join(
+        line.encode() for line in small_dly_lines())))
+    assert load_weather_data(path=tmp_path).source.name == f"{STATION}.dly.gz"
+    write_csv(tmp_path / f"{STATION}.csv", small_csv_lines())
+    assert load_weather_data(path=tmp_path).source.name == f"{STATION}.csv"
     write_csv(tmp_path / f"{STATION}.csv.gz", small_csv_lines())
     assert load_weather_data(path=tmp_path).source.name == f"{STATION}.csv.gz"
 
@@ -460,14 +499,40 @@ def test_missing_explicit_path_raises_without_download(tmp_path, monkeypatch, is
     monkeypatch.setattr(weather, "_urlopen", lambda *a, **k: calls.append(a))
     with pytest.raises(WeatherDataUnavailable, match="does not exist"):
         load_weather_data(path=tmp_path / "nope.csv.gz")
-    with pytest.raises(WeatherDataUnavailable, match="holds none of"):
+    with pytest.raises(WeatherDataUnavailable, match=rf"holds none of .*{STATION}\.dly\.gz"):
         load_weather_data(path=tmp_path)  # an existing folder without the file
     assert calls == []
     assert not isolated.exists()  # nothing was created in the cache either
     assert issubclass(WeatherDataUnavailable, FileNotFoundError)
 
 
-def test_resolution_order_path_then_env_then_cache(tmp_path, monkeypatch, isolated):
+def test_bundled_file_is_noaas_file_unchanged():
+    data = BUNDLED.read_bytes()
+    assert hashlib.sha256(gzip.decompress(data)).hexdigest() == BUNDLED_DLY_SHA256
+    # made with gzip -n: no file name (FLG bit 3) and no time stamp (MTIME) in the header
+    assert data[:3] == b"\x1f\x8b\x08" and not data[3] & 0x08 and data[4:8] == b"\0\0\0\0"
+    readme = (BUNDLED.parent / "README.md").read_text(encoding="utf-8")
+    assert BUNDLED_DLY_SHA256 in readme and "1893-01 .. 2025-12" in readme
+
+
+def test_bundled_file_is_found_with_nothing_else_set(isolated):
+    assert weather.bundled_file() == BUNDLED
+    w = load_weather_data(1900)  # no path, no $CHAINRULE_DATA, empty cache, no network
+    assert w.source == BUNDLED and w.station == STATION
+    assert not isolated.exists()  # the cache was neither needed nor created
+    # the chapter's year: every day has a TMAX; first and last values read off NOAA's lines
+    # GM000003342190001TMAX (day 1: 28, day 2: 18) and ...190012TMAX (day 31: -14)
+    assert len(w) == 365 and not np.isnan(w.tmax).any()
+    np.testing.assert_array_equal(w.days, np.arange(365.0))
+    assert w.dates[0] == np.datetime64("1900-01-01")
+    assert (w.tmax[0], w.tmax[1], w.tmax[-1]) == (2.8, 1.8, -1.4)
+    everything = load_weather_data()
+    assert everything.dates[0] == np.datetime64("1893-01-01")
+    assert everything.dates[-1] == np.datetime64("2025-12-31")
+
+
+def test_resolution_order_for_the_default_station(tmp_path, monkeypatch, isolated):
+    """path > $CHAINRULE_DATA > the bundled file > the cache > a download."""
     in_path = write_csv(tmp_path / "arg.csv", small_csv_lines())
     env_dir = tmp_path / "env"
     env_dir.mkdir()
@@ -475,15 +540,38 @@ def test_resolution_order_path_then_env_then_cache(tmp_path, monkeypatch, isolat
     isolated.mkdir(parents=True)
     in_cache = write_csv(isolated / f"{STATION}.csv", small_csv_lines())
 
-    assert load_weather_data(download=False).source == in_cache
+    assert find_weather_file(download=False) == BUNDLED  # the bundled file beats the cache
     monkeypatch.setenv(weather.ENV_VAR, str(env_dir))
-    assert load_weather_data(download=False).source == in_env
+    assert find_weather_file(download=False) == in_env
     monkeypatch.setenv(weather.ENV_VAR, str(in_env))  # the variable may name the file
-    assert load_weather_data(download=False).source == in_env
-    assert load_weather_data(path=in_path, download=False).source == in_path
+    assert find_weather_file(download=False) == in_env
+    assert find_weather_file(in_path, download=False) == in_path
+    monkeypatch.delenv(weather.ENV_VAR)
+    # a package without its data file (say, a hand-made copy) falls back to the cache ...
+    monkeypatch.setattr(weather, "bundled_file", lambda station=STATION: None)
+    assert load_weather_data(download=False).source == in_cache
+    # ... and then to a download
+    in_cache.unlink()
+    payload = gzip.compress(("\n".join(small_csv_lines()) + "\n").encode())
+    monkeypatch.setattr(weather, "_urlopen", lambda url, timeout: FakeResponse(payload))
+    assert load_weather_data().source == isolated / f"{STATION}.csv.gz"
 
 
-def test_bad_env_var_does_not_fall_back_to_cache(tmp_path, monkeypatch, isolated):
+def test_other_stations_skip_the_bundled_file(tmp_path, monkeypatch, isolated):
+    assert weather.bundled_file(OTHER_STATION) is None
+    with pytest.raises(WeatherDataUnavailable, match=OTHER_STATION):
+        find_weather_file(station=OTHER_STATION, download=False)
+    isolated.mkdir(parents=True)
+    in_cache = write_csv(isolated / f"{OTHER_STATION}.csv", small_csv_lines(OTHER_STATION))
+    w = load_weather_data(station=OTHER_STATION, download=False)
+    assert w.source == in_cache and w.station == OTHER_STATION
+    np.testing.assert_allclose(w.tmax, [1.2, 2.0, -0.7])
+    env_file = write_csv(tmp_path / "mine.csv", small_csv_lines(OTHER_STATION))
+    monkeypatch.setenv(weather.ENV_VAR, str(env_file))  # $CHAINRULE_DATA still comes first
+    assert find_weather_file(station=OTHER_STATION) == env_file
+
+
+def test_bad_env_var_does_not_fall_back_to_bundled_or_cache(tmp_path, monkeypatch, isolated):
     isolated.mkdir(parents=True)
     write_csv(isolated / f"{STATION}.csv", small_csv_lines())
     monkeypatch.setenv(weather.ENV_VAR, str(tmp_path / "missing"))
@@ -493,16 +581,41 @@ def test_bad_env_var_does_not_fall_back_to_cache(tmp_path, monkeypatch, isolated
 
 def test_nothing_found_without_download_says_where_to_put_it(isolated):
     with pytest.raises(WeatherDataUnavailable) as info:
-        load_weather_data(download=False)
+        load_weather_data(station=OTHER_STATION, download=False)
     message = str(info.value)
-    assert str(isolated / f"{STATION}.csv.gz") in message
-    assert weather.ENV_VAR in message
-    assert weather.DOWNLOAD_URL.format(station=STATION) in message
+    assert str(isolated / f"{OTHER_STATION}.csv.gz") in message
+    assert weather.ENV_VAR in message and weather.CACHE_ENV_VAR in message
+    assert weather.DOWNLOAD_URL.format(station=OTHER_STATION) in message
+    assert not isolated.exists()
 
 
-def test_default_cache_dir_is_beside_the_package():
-    expected = Path(weather.__file__).resolve().parents[1] / "datasets" / "weatherstations"
-    assert ORIGINAL_CACHE_DIR() == expected
+def test_cache_dir_rules(tmp_path, monkeypatch):
+    for name in (weather.CACHE_ENV_VAR, "XDG_CACHE_HOME", "LOCALAPPDATA"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path / "home"))  # what Path.home() reads on Windows
+    if os.name != "nt":
+        assert weather.cache_dir() == tmp_path / "home" / ".cache" / "chainrule"
+        monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))  # only read on Windows
+        assert weather.cache_dir() == tmp_path / "home" / ".cache" / "chainrule"
+        monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # the XDG spec: ignore it
+        assert weather.cache_dir() == tmp_path / "home" / ".cache" / "chainrule"
+    else:
+        monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+        assert weather.cache_dir() == tmp_path / "local" / "chainrule"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert weather.cache_dir() == tmp_path / "xdg" / "chainrule"
+    monkeypatch.setenv(weather.CACHE_ENV_VAR, str(tmp_path / "mine"))  # beats XDG_CACHE_HOME
+    assert weather.cache_dir() == tmp_path / "mine"
+    monkeypatch.setenv(weather.CACHE_ENV_VAR, "~/elsewhere")
+    assert weather.cache_dir() == tmp_path / "home" / "elsewhere"
+    assert not any(tmp_path.iterdir())  # asking for the folder creates nothing
+
+
+def test_cache_dir_is_outside_the_package(monkeypatch):
+    monkeypatch.delenv(weather.CACHE_ENV_VAR, raising=False)
+    package = BUNDLED.parent.parent
+    assert package != weather.cache_dir() and package not in weather.cache_dir().parents
 
 
 class FakeResponse(io.BytesIO):
@@ -512,7 +625,7 @@ class FakeResponse(io.BytesIO):
 
 
 def test_download_success_writes_the_cache_atomically(monkeypatch, isolated, capsys):
-    payload = gzip.compress(("\n".join(small_csv_lines()) + "\n").encode())
+    payload = gzip.compress(("\n".join(small_csv_lines(OTHER_STATION)) + "\n").encode())
     requested = []
 
     def fake_urlopen(url, timeout):
@@ -520,17 +633,20 @@ def test_download_success_writes_the_cache_atomically(monkeypatch, isolated, cap
         return FakeResponse(payload)
 
     monkeypatch.setattr(weather, "_urlopen", fake_urlopen)
-    w = load_weather_data(1900)
-    target = isolated / f"{STATION}.csv.gz"
+    w = load_weather_data(1900, station=OTHER_STATION)
+    target = isolated / f"{OTHER_STATION}.csv.gz"
     assert w.source == target and target.read_bytes() == payload
     assert sorted(p.name for p in isolated.iterdir()) == [target.name]  # no temporary left
-    assert requested == [(weather.DOWNLOAD_URL.format(station=STATION), weather.DOWNLOAD_TIMEOUT)]
-    assert "downloading" in capsys.readouterr().err
+    url = weather.DOWNLOAD_URL.format(station=OTHER_STATION)
+    assert requested == [(url, weather.DOWNLOAD_TIMEOUT)]
+    err = capsys.readouterr().err
+    assert f"downloading {url}" in err and str(target) in err
+    assert f"{len(payload) / 1e6:.1f} MB received" in err and "download complete" in err
     np.testing.assert_allclose(w.tmax, [1.2, 2.0, -0.7])
 
     # Second call: served from the cache, no download.
     monkeypatch.setattr(weather, "_urlopen", lambda *a, **k: pytest.fail("downloaded twice"))
-    assert load_weather_data(1900).source == target
+    assert load_weather_data(1900, station=OTHER_STATION).source == target
 
 
 def test_download_failure_is_a_clear_error(monkeypatch, isolated):
@@ -539,13 +655,54 @@ def test_download_failure_is_a_clear_error(monkeypatch, isolated):
 
     monkeypatch.setattr(weather, "_urlopen", offline)
     with pytest.raises(WeatherDataUnavailable) as info:
-        load_weather_data(1900)
+        load_weather_data(1900, station=OTHER_STATION)
     message = str(info.value)
     assert "download" in message and "Temporary failure in name resolution" in message
-    assert str(isolated / f"{STATION}.csv.gz") in message
+    assert str(isolated / f"{OTHER_STATION}.csv.gz") in message
     assert weather.ENV_VAR in message
-    assert weather.DOWNLOAD_URL.format(station=STATION) in message
+    assert weather.DOWNLOAD_URL.format(station=OTHER_STATION) in message
     assert not list(isolated.glob("*"))  # no partial file left behind
+
+
+def http_error(code: int, reason: str):
+    def raise_it(url, timeout):
+        raise urllib.error.HTTPError(url, code, reason, hdrs=None, fp=None)
+
+    return raise_it
+
+
+def test_unknown_station_at_noaa_is_named(monkeypatch, isolated):
+    unknown = "XX000000000"
+    monkeypatch.setattr(weather, "_urlopen", http_error(404, "Not Found"))
+    with pytest.raises(WeatherDataUnavailable) as info:
+        load_weather_data(station=unknown)
+    message = str(info.value)
+    assert f"NOAA has no station {unknown}" in message and "404" in message
+    assert weather.DOWNLOAD_URL.format(station=unknown) in message
+    assert weather.STATION_LIST_URL in message
+    assert not list(isolated.glob("*"))
+
+
+def test_other_http_errors_are_download_failures(monkeypatch, isolated):
+    monkeypatch.setattr(weather, "_urlopen", http_error(503, "Service Unavailable"))
+    with pytest.raises(WeatherDataUnavailable) as info:
+        load_weather_data(station=OTHER_STATION)
+    message = str(info.value)
+    assert "HTTPError" in message and "Service Unavailable" in message
+    assert "NOAA has no station" not in message and weather.ENV_VAR in message
+
+
+@pytest.mark.parametrize("bad", ["gm000003342", "GM00000334", "GM0000033420", "GM00000334-", ""])
+def test_malformed_station_id_is_rejected_before_any_lookup(tmp_path, monkeypatch, bad):
+    calls = []
+    monkeypatch.setattr(weather, "_urlopen", lambda *a, **k: calls.append(a))
+    path = write_csv(tmp_path / "s.csv", small_csv_lines())
+    for kwargs in ({}, {"path": path}):
+        with pytest.raises(ValueError, match="invalid GHCN-Daily station id") as info:
+            load_weather_data(station=bad, **kwargs)
+        assert repr(bad) in str(info.value) and "11 characters" in str(info.value)
+        assert not isinstance(info.value, WeatherDataError)
+    assert calls == []
 
 
 @pytest.mark.parametrize(
@@ -556,42 +713,22 @@ def test_download_failure_is_a_clear_error(monkeypatch, isolated):
 def test_download_of_bad_content_is_rejected(monkeypatch, isolated, payload):
     monkeypatch.setattr(weather, "_urlopen", lambda url, timeout: FakeResponse(payload))
     with pytest.raises(WeatherDataUnavailable, match="download"):
-        load_weather_data()
+        load_weather_data(station=OTHER_STATION)
     assert not list(isolated.glob("*"))
 
 
 # --------------------------------------------------------------------------- real data
 
 
-def _real_data_dir() -> Path | None:
-    candidates = []
-    if os.environ.get("CHAINRULE_DATA"):
-        candidates.append(Path(os.environ["CHAINRULE_DATA"]))
-    candidates.append(Path(__file__).resolve().parents[2] / "shared" / "datasets")
-    for folder in candidates:
-        if (folder / f"{STATION}.dly").is_file() and (folder / f"{STATION}.csv.gz").is_file():
-            return folder
-    return None
-
-
-REAL_DATA = _real_data_dir()
-
-
 @pytest.mark.skipif(
-    REAL_DATA is None,
-    reason=f"real GHCN-Daily files {STATION}.dly/.csv.gz not found in $CHAINRULE_DATA "
-    "or ../shared/datasets beside the checkout",
+    not SHARED_DLY.is_file(),
+    reason=f"NOAA's raw {SHARED_DLY.name} is not beside the checkout ({SHARED_DLY.parent}; "
+    "CI has it); the shipped copy is still checked by its sha256",
 )
-def test_real_station_1900_identical_in_both_formats():
-    assert REAL_DATA is not None
-    from_csv = load_weather_data(1900, REAL_DATA / f"{STATION}.csv.gz")
-    from_dly = load_weather_data(1900, REAL_DATA / f"{STATION}.dly")
-    assert len(from_csv) == 365
-    assert not np.isnan(from_csv.tmax).any()
-    np.testing.assert_array_equal(from_csv.days, np.arange(365.0))
-    assert from_csv.dates[0] == np.datetime64("1900-01-01")
-    assert_same(from_csv, from_dly)
-    assert_same(
-        load_weather_data(path=REAL_DATA / f"{STATION}.csv.gz"),
-        load_weather_data(path=REAL_DATA / f"{STATION}.dly"),
-    )
+@pytest.mark.parametrize("keep_flagged", [False, True])
+def test_raw_dly_beside_the_checkout_parses_like_the_bundled_file(keep_flagged):
+    raw = load_weather_data(path=SHARED_DLY, keep_flagged=keep_flagged)  # all years
+    shipped = load_weather_data(keep_flagged=keep_flagged)
+    assert shipped.source == BUNDLED
+    assert len(raw) > 48_000  # 1893-2025, not a stub
+    assert_same(raw, shipped)

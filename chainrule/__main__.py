@@ -8,23 +8,30 @@ from pathlib import Path
 
 from . import experiment as ex
 from . import newton
-from .weather import WeatherDataError, WeatherDataUnavailable, load_weather_data
+from .weather import DEFAULT_STATION, WeatherDataUnavailable, load_weather_data
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m chainrule",
         description="Fit the chapter's tanh basis-function ridge regression to the daily "
-                    "maximum temperatures of Potsdam (NOAA GHCN-Daily GM000003342) by the "
-                    "explicit chain rule and by back-propagation, and compare them.")
+                    "maximum (or minimum) temperatures of a weather station (default: Potsdam, "
+                    "NOAA GHCN-Daily GM000003342) by the explicit chain rule and by "
+                    "back-propagation, and compare them.")
+    p.add_argument("--station", default=DEFAULT_STATION,
+                   help="GHCN-Daily station id (default: %(default)s, Potsdam, shipped with the "
+                        "package); another station's file is downloaded from NOAA into the cache")
+    p.add_argument("--element", type=str.upper, choices=("TMAX", "TMIN"), default="TMAX",
+                   help="the daily series to fit (case-insensitive; default: %(default)s)")
     p.add_argument("--year", type=int, default=ex.CHAPTER_YEAR)
     p.add_argument("--n-train", type=int, default=ex.CHAPTER_N_TRAIN)
     p.add_argument("--iterations", type=int, default=ex.CHAPTER_ITERATIONS)
     p.add_argument("--seed", type=int, default=ex.CHAPTER_SEED)
     p.add_argument("--engine", choices=("explicit", "backprop", "both"), default="both")
     p.add_argument("--data", type=Path, default=None,
-                   help="station file or folder (default: $CHAINRULE_DATA, then "
-                        "datasets/weatherstations/, then a download from NOAA)")
+                   help="station file or folder (default: $CHAINRULE_DATA, then the file "
+                        "shipped for the default station, then the cache folder "
+                        "($CHAINRULE_CACHE, else ~/.cache/chainrule), then a download from NOAA)")
     p.add_argument("--out", type=Path, default=Path("chapter_fit.png"),
                    help="where to write the figure (PNG)")
     p.add_argument("--newton-w", action="store_true",
@@ -40,18 +47,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        data = load_weather_data(year=args.year, path=args.data)
-    except (WeatherDataUnavailable, WeatherDataError) as e:
+        data = load_weather_data(year=args.year, path=args.data, station=args.station)
+    except (WeatherDataUnavailable, ValueError) as e:  # ValueError: bad id or WeatherDataError
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        split = ex.chapter_split(data, args.n_train, args.seed)
+        split = ex.chapter_split(data, args.n_train, args.seed, element=args.element)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     engines = ("explicit", "backprop") if args.engine == "both" else (args.engine,)
-    print(f"Station {data.station} ({data.source.name}), year {args.year}: {len(split.x_train)} "
-          f"training / {len(split.x_test)} test days, seed {args.seed}, "
+    print(f"Station {data.station} ({data.source.name}), {args.element}, year {args.year}: "
+          f"{len(split.x_train)} training / {len(split.x_test)} test days, seed {args.seed}, "
           f"{args.iterations:,} gradient-descent iterations")
     results = []
     for engine in engines:
@@ -71,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{absolute:.3g} absolute, {relative:.3g} relative")
     if args.newton_w:
         newton.run_chapter(split, args.iterations, results)
-    figure = ex.plot_chapter_figure(split, results[-1], args.year, args.out)
+    figure = ex.plot_chapter_figure(split, results[-1], args.year, args.out,
+                                    element=args.element)
     print(f"\nfigure: {figure}")
     return 0
 

@@ -28,10 +28,12 @@ CHAPTER_ITERATIONS = 1_000_000
 CHAPTER_LEARNING_RATE = 1e-5
 CHAPTER_RIDGE = 0.1
 
+_ELEMENT_LABELS = {"TMAX": "Maximum", "TMIN": "Minimum"}
+
 
 @dataclass(frozen=True)
 class Split:
-    """The chapter's train/test split of one year of (day, TMAX) pairs."""
+    """The chapter's train/test split of one year of (day, TMAX) pairs (or TMIN)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -56,16 +58,22 @@ class FitResult:
 
 
 def chapter_split(data: WeatherData, n_train: int = CHAPTER_N_TRAIN,
-                  seed: int = CHAPTER_SEED) -> Split:
-    """x = day of the year, y = TMAX; `np.random.seed(seed); idx = np.random.permutation(n)`.
+                  seed: int = CHAPTER_SEED, element: str = "tmax") -> Split:
+    """x = day of the year, y = `element` (the chapter's TMAX by default, or TMIN);
+    `np.random.seed(seed); idx = np.random.permutation(n)`.
 
     A private RandomState gives the same permutation as the chapter's global seeding without
-    touching numpy's global random state.
+    touching numpy's global random state. Raises ValueError, naming station, year, element,
+    the days found and n_train, unless 1 <= n_train < the number of days with `element`.
     """
-    x, y = data.xy("tmax")
+    x, y = data.xy(element)
     if not 1 <= n_train < len(x):
-        raise ValueError(f"n_train must be between 1 and {len(x) - 1} (the year has {len(x)} "
-                         f"days with TMAX); got {n_train}")
+        years = sorted({str(d) for d in data.dates[[0, -1]].astype("datetime64[Y]")})
+        year = f"year {years[0]}" if len(years) == 1 else f"years {years[0]}-{years[1]}"
+        limit = f"n_train must be between 1 and {len(x) - 1}" if len(x) > 1 else "too few days"
+        raise ValueError(f"{limit}: station {data.station}, {year} has {len(x)} days with "
+                         f"{element.upper()}, and the split needs n_train >= 1 training days "
+                         f"plus at least one test day; got n_train = {n_train}")
     idx = np.random.RandomState(seed).permutation(len(x))
     train, test = idx[:n_train], idx[n_train:]
     return Split(x[train], y[train], x[test], y[test])
@@ -110,7 +118,8 @@ class ProgressLine:
             self.stream.flush()
 
 
-def plot_chapter_figure(split: Split, result: FitResult, year: int, out: Path) -> Path:
+def plot_chapter_figure(split: Split, result: FitResult, year: int, out: Path,
+                        element: str = "TMAX") -> Path:
     """The chapter's figure: train/test points, the fit over days 0..365, both MSEs."""
     import matplotlib
 
@@ -127,7 +136,7 @@ def plot_chapter_figure(split: Split, result: FitResult, year: int, out: Path) -
             label=f"fit ({result.engine})")
     ax.set_ylim(-27, 39)
     ax.set_xlabel("day of the year")
-    ax.set_ylabel("Maximum Temperature - degree C")
+    ax.set_ylabel(f"{_ELEMENT_LABELS[element.upper()]} Temperature - degree C")
     ax.set_title(f"Year : {year} N : {len(split.x_train)}")
     ax.legend(loc="upper left")
     fig.tight_layout()

@@ -1,32 +1,79 @@
 """The chapter's experiment: split, command line, figure, progress, and the reported numbers."""
 
 import datetime as dt
+import gzip
 import io
+import urllib.error
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import chainrule
 from chainrule import __main__ as cli
 from chainrule import experiment as ex
+from chainrule import weather
 from chainrule.model import BasisFunctionRidgeRegressionGD, TanhBasis
-from chainrule.weather import WeatherDataUnavailable, find_weather_file, load_weather_data
+from chainrule.weather import load_weather_data
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+OTHER_STATION = "USW00094728"
 
 
-def write_year_csv(path: Path, year: int = 1900) -> Path:
-    """A synthetic by-station CSV: one TMAX/TMIN per day of `year`, a smooth seasonal curve."""
+@pytest.fixture(autouse=True)
+def offline(monkeypatch, tmp_path_factory):
+    """No network, no $CHAINRULE_DATA, an empty private cache: the data come from the test."""
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a test tried to use the network")
+
+    cache = tmp_path_factory.mktemp("cache") / "chainrule"
+    monkeypatch.setattr(weather, "_urlopen", no_network)
+    monkeypatch.setenv(weather.CACHE_ENV_VAR, str(cache))
+    monkeypatch.delenv(weather.ENV_VAR, raising=False)
+    return cache
+
+
+def tmax_tenths(n: int) -> int:
+    """The synthetic TMAX of day n (tenths of a degree): a smooth seasonal curve plus wiggle."""
+    return round(100 - 120 * np.cos(2 * np.pi * (n + 10) / 365) + 30 * np.sin(n))
+
+
+def year_csv_text(year: int = 1900, station: str = "GM000003342",
+                  tmin_every: int = 1) -> str:
+    """A synthetic by-station CSV: TMAX every day of `year`, TMIN = TMAX - 8 degrees on every
+    `tmin_every`-th day."""
     lines = []
     day = dt.date(year, 1, 1)
     while day.year == year:
         n = (day - dt.date(year, 1, 1)).days
-        tmax = round(100 - 120 * np.cos(2 * np.pi * (n + 10) / 365) + 30 * np.sin(n))
-        for element, value in (("TMAX", tmax), ("TMIN", tmax - 80)):
-            lines.append(f"GM000003342,{day:%Y%m%d},{element},{value},,,E,")
+        lines.append(f"{station},{day:%Y%m%d},TMAX,{tmax_tenths(n)},,,E,")
+        if n % tmin_every == 0:
+            lines.append(f"{station},{day:%Y%m%d},TMIN,{tmax_tenths(n) - 80},,,E,")
         day += dt.timedelta(days=1)
-    path.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def write_year_csv(path: Path, year: int = 1900) -> Path:
+    path.write_text(year_csv_text(year))
     return path
+
+
+class FakeResponse(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.headers = {"Content-Length": str(len(data))}
+
+
+def serve(monkeypatch, text: str) -> list[str]:
+    """Answer downloads with `text` gzipped; returns the list of requested URLs."""
+    requested = []
+
+    def fake_urlopen(url, timeout):
+        requested.append(url)
+        return FakeResponse(gzip.compress(text.encode()))
+
+    monkeypatch.setattr(weather, "_urlopen", fake_urlopen)
+    return requested
 
 
 def test_split_is_the_chapters_seeded_permutation(tmp_path):
@@ -46,8 +93,26 @@ def test_split_is_the_chapters_seeded_permutation(tmp_path):
 
 def test_split_rejects_impossible_training_sizes(tmp_path):
     data = load_weather_data(1900, write_year_csv(tmp_path / "GM000003342.csv"))
-    with pytest.raises(ValueError, match="n_train must be between 1 and 364"):
-        ex.chapter_split(data, n_train=365)
+    for n_train in (365, 0):
+        with pytest.raises(ValueError, match="n_train must be between 1 and 364") as info:
+            ex.chapter_split(data, n_train=n_train)
+        message = str(info.value)
+        assert "station GM000003342, year 1900 has 365 days with TMAX" in message
+        assert f"got n_train = {n_train}" in message
+
+
+def test_split_of_tmin_counts_the_tmin_days(tmp_path):
+    path = tmp_path / "GM000003342.csv"
+    path.write_text(year_csv_text(tmin_every=5))  # TMIN on 73 days, TMAX on all 365
+    data = load_weather_data(1900, path)
+    with pytest.raises(ValueError, match="between 1 and 72") as info:
+        ex.chapter_split(data, n_train=100, element="TMIN")
+    assert "year 1900 has 73 days with TMIN" in str(info.value)
+    split = ex.chapter_split(data, n_train=50, element="tmin")
+    assert len(split.x_train) == 50 and len(split.x_test) == 23
+    assert set(split.x_train) | set(split.x_test) == set(np.arange(0.0, 365.0, 5.0))
+    n = split.x_train.astype(int)
+    np.testing.assert_allclose(split.y_train, [(tmax_tenths(k) - 80) / 10 for k in n])
 
 
 def test_command_runs_both_routes_and_writes_the_figure(tmp_path, capsys):
@@ -55,6 +120,7 @@ def test_command_runs_both_routes_and_writes_the_figure(tmp_path, capsys):
     out = tmp_path / "fig.png"
     assert cli.main(["--data", str(csv), "--iterations", "300", "--out", str(out)]) == 0
     text = capsys.readouterr().out
+    assert text.startswith("Station GM000003342 (GM000003342.csv), TMAX, year 1900: 100 training")
     assert "[explicit]" in text and "[backprop]" in text
     assert "speedup of backprop over explicit:" in text
     assert "max difference of final parameters" in text
@@ -83,6 +149,81 @@ def test_command_reports_missing_data_clearly(tmp_path, capsys):
     assert "error:" in err and "nowhere" in err
 
 
+def test_command_downloads_another_station_and_fits_its_tmin(tmp_path, monkeypatch, capsys,
+                                                             offline):
+    requested = serve(monkeypatch, year_csv_text(station=OTHER_STATION))
+    out = tmp_path / "fig.png"
+    assert cli.main(["--station", OTHER_STATION, "--element", "tmin", "--iterations", "200",
+                     "--engine", "explicit", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert requested == [weather.DOWNLOAD_URL.format(station=OTHER_STATION)]
+    assert (offline / f"{OTHER_STATION}.csv.gz").is_file()
+    assert "downloading" in captured.err and "MB received" in captured.err
+    assert captured.out.startswith(f"Station {OTHER_STATION} ({OTHER_STATION}.csv.gz), TMIN, "
+                                   f"year 1900: 100 training / 265 test days")
+    assert out.stat().st_size > 10_000
+
+    # the MSEs printed are those of the TMIN series (TMAX - 8 degrees), split as the chapter does
+    x = np.arange(365.0)
+    y = np.array([(tmax_tenths(n) - 80) / 10 for n in range(365)])
+    idx = np.random.RandomState(ex.CHAPTER_SEED).permutation(365)
+    train, test = idx[:100], idx[100:]
+    model = BasisFunctionRidgeRegressionGD(TanhBasis(ex.CHAPTER_W0), learning_rate=1e-5,
+                                           num_iterations=200).fit(x[train], y[train])
+    assert f"training MSE : {model.mse(x[train], y[train]):.4f}" in captured.out
+    assert f"test MSE : {model.mse(x[test], y[test]):.4f}" in captured.out
+
+    # the second run reads the cache
+    monkeypatch.setattr(weather, "_urlopen", lambda *a, **k: pytest.fail("downloaded twice"))
+    assert cli.main(["--station", OTHER_STATION, "--iterations", "1", "--engine", "explicit",
+                     "--out", str(out)]) == 0
+    assert f"Station {OTHER_STATION} ({OTHER_STATION}.csv.gz), TMAX" in capsys.readouterr().out
+
+
+def test_command_too_few_days_fails_before_fitting(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "GM000003342.csv"
+    path.write_text(year_csv_text(tmin_every=5))  # 73 TMIN days
+    monkeypatch.setattr(ex, "fit_chapter_model", lambda *a, **k: pytest.fail("fitted anyway"))
+    assert cli.main(["--data", str(path), "--element", "TMIN", "--n-train", "100",
+                     "--out", str(tmp_path / "f.png")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not (tmp_path / "f.png").exists()
+    for part in ("error:", "station GM000003342", "year 1900", "73 days with TMIN",
+                 "n_train = 100"):
+        assert part in captured.err
+
+
+def test_command_unknown_station(monkeypatch, capsys):
+    def not_found(url, timeout):
+        raise urllib.error.HTTPError(url, 404, "Not Found", hdrs=None, fp=None)
+
+    monkeypatch.setattr(weather, "_urlopen", not_found)
+    assert cli.main(["--station", "XX000000000", "--iterations", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "error: NOAA has no station XX000000000" in err
+    assert weather.DOWNLOAD_URL.format(station="XX000000000") in err
+
+    assert cli.main(["--station", "Potsdam", "--iterations", "1"]) == 2
+    assert "error: invalid GHCN-Daily station id 'Potsdam'" in capsys.readouterr().err
+
+
+def test_command_offline_says_where_to_put_the_file(monkeypatch, capsys, offline):
+    def no_route(url, timeout):
+        raise urllib.error.URLError("[Errno 101] Network is unreachable")
+
+    monkeypatch.setattr(weather, "_urlopen", no_route)
+    assert cli.main(["--station", OTHER_STATION, "--iterations", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "Network is unreachable" in err
+    assert str(offline / f"{OTHER_STATION}.csv.gz") in err and weather.ENV_VAR in err
+
+
+def test_command_rejects_other_elements(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--element", "PRCP"])
+    assert info.value.code == 2 and "--element" in capsys.readouterr().err
+
+
 class FakeTerminal(io.StringIO):
     def isatty(self):
         return True
@@ -102,23 +243,13 @@ def test_progress_line_on_a_terminal_and_silence_elsewhere():
     assert quiet.getvalue() == ""
 
 
-def _real_data_folder() -> Path | None:
-    """The station file as the loader finds it without downloading (CHAINRULE_DATA, which CI
-    sets, or the cache after `python -m chainrule`), else the shared copy beside the checkout."""
-    try:
-        return find_weather_file(download=False)
-    except (WeatherDataUnavailable, OSError):
-        return SHARED if SHARED.exists() else None
-
-
-@pytest.mark.skipif(_real_data_folder() is None,
-                    reason="the real station file is not available offline (run python -m "
-                           "chainrule once, or set CHAINRULE_DATA); CI provides it, so this runs "
-                           "there")
 @pytest.mark.parametrize("engine", ["explicit", "backprop"])
 def test_chapter_numbers_on_the_real_station_file(engine):
-    """Year 1900, 100 training days, seed 2, 1,000,000 steps: the chapter's 20.0247 / 20.5147."""
-    data = load_weather_data(1900, _real_data_folder())
+    """Year 1900, 100 training days, seed 2, 1,000,000 steps: the chapter's 20.0247 / 20.5147,
+    from the station file shipped in the package (no $CHAINRULE_DATA, no cache, no network)."""
+    data = load_weather_data(1900)
+    assert data.source == Path(chainrule.__file__).resolve().parent / "datasets" / \
+        "GM000003342.dly.gz"
     result = ex.fit_chapter_model(ex.chapter_split(data), engine)
     assert f"{result.train_mse:.4f}" == "20.0247"
     assert f"{result.test_mse:.4f}" == "20.5147"

@@ -15,3 +15,7 @@ class GraphFreedError(RuntimeError):
 
 class GradcheckError(AssertionError):
     """The tape's Jacobian disagrees with central finite differences."""
+
+
+class TraceError(TypeError):
+    """A function being compiled needs a traced value as a Python value (control flow on data)."""

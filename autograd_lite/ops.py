@@ -1,305 +1,878 @@
-"""The table of primitives: each forward beside its derivative, one docstring line of math.
+"""The primitives: each forward beside its derivative, with one docstring line of math.
 
-Reverse-mode rules `vjp_<input>(g, *saved, **params)` receive the output gradient `g` and the
-values named in `saves`. They are written with operators and methods that ndarrays and Tensors
-share, so a backward pass can be recorded (`backward(create_graph=True)`). The engine sums
-gradients over broadcast axes, so rules ignore broadcasting.
+A primitive is a subclass of `Primitive` (never instantiated: the class is the operation). It
+declares the names of its `inputs` and of the values its rules need (`saves`: inputs and/or
+`out`), a `forward` on ndarrays, and per input one reverse-mode and one forward-mode rule, with
+one argument convention:
 
-Forward-mode rules `jvp_<input>(t, *inputs, out, **params)` receive that input's tangent `t`
-(same shape as the input), every input and the output, and return the input's contribution to
-the output tangent; `forward.py` adds the contributions and broadcasts them to the output shape.
+    vjp_<input>(g, *saved, **params)  that input's gradient, given the output's gradient g
+    jvp_<input>(t, *saved, **params)  that input's share of the output's tangent, given its own t
+
+An `Elementwise` primitive writes only its partial derivatives `d_<input>(*saved, **params)`: the
+chain rule then gives vjp = g * d and jvp = t * d. Rules are written with operations that ndarrays
+and Tensors share, so that a backward pass can itself be recorded (`create_graph`, `compile`);
+broadcast axes are summed by the engine, so rules ignore broadcasting. Inputs without a rule (an
+index, a condition) come last: the engine pairs parents with rules, and stops at the rules' end.
+An input name starting with `*` takes any number of inputs; its rules get their position `i`.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
+import operator
+import re
+from typing import Any
 
 import numpy as np
 
-from .engine import Primitive
+from .errors import ShapeError
+
+OUT = "out"
 
 
-def _expand_reduced(g, shape: tuple[int, ...], axis, keepdims: bool):
-    """Undo a reduction over `axis`: reinsert the reduced axes, then broadcast to `shape`."""
-    if axis is None and isinstance(g, np.ndarray | np.generic):  # one number: zero-stride view
-        return np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
-    if not keepdims and axis is not None:
-        axes = (axis,) if isinstance(axis, int) else axis
-        kept = list(shape)
-        for a in axes:
-            kept[a % len(shape)] = 1
-        g = g.reshape(tuple(kept))
-    return np.broadcast_to(g, shape)
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _reduced_count(shape: tuple[int, ...], axis) -> int:
-    if axis is None:
-        return math.prod(shape)
-    return math.prod(shape[a] for a in ((axis,) if isinstance(axis, int) else axis))
+class _Positions:
+    """The rules of fixed inputs, then `rule(..., i=k)` for k = 0, 1, ... (a variadic input);
+    `zip` with a node's parents takes as many as the node has inputs."""
+
+    def __init__(self, fixed: tuple, rule: Any) -> None:
+        self.fixed, self.rule, self.cache = fixed, rule, []
+
+    def __iter__(self) -> Any:
+        yield from self.fixed
+        if self.rule is None:
+            return
+        for k in itertools.count():
+            if k == len(self.cache):
+                self.cache.append(functools.partial(self.rule, i=k))
+            yield self.cache[k]
 
 
-def _as_matrix_pair(g, a, b):
-    """View the operands of a 1-D/2-D matmul and its output gradient as 2-D matrices."""
-    a2 = a if a.ndim == 2 else a.reshape((1, -1))
-    b2 = b if b.ndim == 2 else b.reshape((-1, 1))
-    return g.reshape((a2.shape[0], b2.shape[1])), a2, b2
+class Primitive:
+    """Base of every operation (see the module docstring). Optional declarations:
+
+    - `differentiable = False`: no gradient flows through it (comparisons, sign);
+    - `ufunc`: the numpy ufunc it computes (the compiler then writes into dead buffers);
+    - `code`: the compiler's one-line template, e.g. "{a} + {b}" (default: a call of `forward`);
+    - `label(params)`: how the tape viewer names a node, e.g. "getitem [:-1]".
+    """
+
+    name: str
+    inputs: tuple[str, ...] = ("x",)
+    saves: tuple[str, ...] = ()
+    differentiable = True
+    ufunc: np.ufunc | None = None
+    code: str | None = None
+    vjps: Any = ()
+    jvps: Any = ()
+
+    def __init_subclass__(cls) -> None:
+        cls.name = cls.__dict__.get("name") or _snake(cls.__name__)
+        names = [n.lstrip("*") for n in cls.inputs]
+        variadic = cls.inputs[-1].startswith("*") if cls.inputs else False
+        fixed = names[:-1] if variadic else names
+        for kind in ("vjp", "jvp"):
+            rules = []
+            for n in fixed:
+                if not hasattr(cls, f"{kind}_{n}"):
+                    break
+                rules.append(getattr(cls, f"{kind}_{n}"))
+            tail = getattr(cls, f"{kind}_{names[-1]}", None) if variadic else None
+            setattr(cls, f"{kind}s", _Positions(tuple(rules), tail) if variadic else tuple(rules))
+        cls.eager_vjps = cls.vjps  # kernels.py may give the eager tape faster equivalents
+        cls.eager_forward = cls.forward
+        cls._slots = {}
+        if not variadic:
+            slots = cls.saved_slots(len(names))
+            cls.pick_saved = staticmethod(_picker(slots))
+
+    @classmethod
+    def saved_slots(cls, n_inputs: int) -> tuple[int, ...]:
+        """Per saved value: the position of the input it is, or -1 for the output."""
+        slots = cls._slots.get(n_inputs)
+        if slots is None:
+            names = [n.lstrip("*") for n in cls.inputs]
+            start = len(names) - 1  # where a variadic input begins
+            slots = []
+            for s in cls.saves:
+                if s == OUT:
+                    slots.append(-1)
+                elif cls.inputs[-1] == "*" + s:
+                    slots.extend(range(start, n_inputs))
+                else:
+                    slots.append(names.index(s))
+            slots = cls._slots[n_inputs] = tuple(slots)
+        return slots
+
+    @classmethod
+    def pick_saved(cls, inputs: list, out: Any) -> tuple:
+        """The values the rules need, out of the inputs and the output (variadic primitives)."""
+        values = (*inputs, out)
+        return tuple(values[s] for s in cls.saved_slots(len(inputs)))
+
+    @staticmethod
+    def forward(*inputs: Any, **params: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def label(cls, params: dict | None) -> str:
+        return cls.name
 
 
+def _picker(slots: tuple[int, ...]) -> Any:
+    """A function (inputs, out) -> the saved values, built once per primitive (the hot path)."""
+    if not slots:
+        return lambda inputs, out: ()
+    if len(slots) == 1:
+        (slot,) = slots
+        return (lambda inputs, out: (out,)) if slot < 0 else (lambda inputs, out: (inputs[slot],))
+    get = operator.itemgetter(*slots)  # -1 picks `out`, the last of (*inputs, out)
+    return lambda inputs, out: get((*inputs, out))
+
+
+class Elementwise(Primitive):
+    """An elementwise primitive: its rules are the partial derivatives `d_<input>` times g or t."""
+
+    def __init_subclass__(cls) -> None:
+        for n in cls.inputs:
+            d = cls.__dict__.get(f"d_{n}")
+            if d is not None:
+                d = d.__func__
+                setattr(cls, f"vjp_{n}", staticmethod(functools.partial(_times, d)))
+                setattr(cls, f"jvp_{n}", staticmethod(functools.partial(_times, d)))
+        super().__init_subclass__()
+
+
+def _times(derivative: Any, g: Any, *saved: Any, **params: Any) -> Any:
+    return g * derivative(*saved, **params)
+
+
+def apply_to(op: type[Primitive], *args: Any, **params: Any) -> Any:
+    """`op` on ndarrays directly; an operand that is a Tensor (or Dual) records it instead."""
+    for a in args:
+        box = getattr(type(a), "apply_primitive", None)
+        if box is not None:
+            return box(op, *args, **params)
+    return op.forward(*args, **params)
+
+
+# ---- arithmetic ---------------------------------------------------------------------------------
 class Add(Primitive):
     """a + b;   d/da = 1,  d/db = 1"""
-    name = "add"
-    def forward(a, b): return a + b
+    inputs, ufunc, code = ("a", "b"), np.add, "{a} + {b}"
+    forward = staticmethod(np.add)
+
+    @staticmethod
     def vjp_a(g): return g
+
+    @staticmethod
     def vjp_b(g): return g
-    def jvp_a(t, a, b, out): return t
-    def jvp_b(t, a, b, out): return t
+
+    @staticmethod
+    def jvp_a(t): return t
+
+    @staticmethod
+    def jvp_b(t): return t
 
 
 class Sub(Primitive):
     """a - b;   d/da = 1,  d/db = -1"""
-    name = "sub"
-    def forward(a, b): return a - b
+    inputs, ufunc, code = ("a", "b"), np.subtract, "{a} - {b}"
+    forward = staticmethod(np.subtract)
+
+    @staticmethod
     def vjp_a(g): return g
+
+    @staticmethod
     def vjp_b(g): return -g
-    def jvp_a(t, a, b, out): return t
-    def jvp_b(t, a, b, out): return -t
 
+    @staticmethod
+    def jvp_a(t): return t
 
-class Mul(Primitive):
-    """a * b;   d/da = b,  d/db = a"""
-    name = "mul"
-    saves = ("a", "b")
-    def forward(a, b): return a * b
-    def vjp_a(g, a, b): return g * b
-    def vjp_b(g, a, b): return g * a
-    def jvp_a(t, a, b, out): return t * b
-    def jvp_b(t, a, b, out): return a * t
-
-
-class Div(Primitive):
-    """a / b;   d/da = 1/b,  d/db = -a/b^2 = -out/b"""
-    name = "div"
-    saves = ("b", "out")
-    def forward(a, b): return a / b
-    def vjp_a(g, b, out): return g / b
-    def vjp_b(g, b, out): return -g * out / b
-    def jvp_a(t, a, b, out): return t / b
-    def jvp_b(t, a, b, out): return -t * out / b
+    @staticmethod
+    def jvp_b(t): return -t
 
 
 class Neg(Primitive):
     """-x;   d/dx = -1"""
-    name = "neg"
-    def forward(x): return -x
+    ufunc, code = np.negative, "-{x}"
+    forward = staticmethod(np.negative)
+
+    @staticmethod
     def vjp_x(g): return -g
-    def jvp_x(t, x, out): return -t
+
+    @staticmethod
+    def jvp_x(t): return -t
 
 
-class Pow(Primitive):
-    """x ** p (p a constant);   d/dx = p x^(p-1)"""
-    name = "pow"
-    saves = ("x",)
+class Mul(Elementwise):
+    """a * b;   d/da = b,  d/db = a"""
+    inputs, saves, ufunc, code = ("a", "b"), ("a", "b"), np.multiply, "{a} * {b}"
+    forward = staticmethod(np.multiply)
+
+    @staticmethod
+    def d_a(a, b): return b
+
+    @staticmethod
+    def d_b(a, b): return a
+
+
+class Div(Elementwise):
+    """a / b;   d/da = 1/b,  d/db = -a/b^2 = -out/b"""
+    inputs, saves, ufunc, code = ("a", "b"), ("b", "out"), np.true_divide, "{a} / {b}"
+    forward = staticmethod(np.true_divide)
+
+    @staticmethod
+    def d_a(b, out): return 1 / b
+
+    @staticmethod
+    def d_b(b, out): return -out / b
+
+
+class Pow(Elementwise):
+    """x ** p (p a constant);   d/dx = p x^(p-1)  (0 for p = 0, also at x = 0)"""
+    saves, code = ("x",), "{x} ** {p}"
+
+    @staticmethod
     def forward(x, p): return x ** p
-    def vjp_x(g, x, p):  # p == 0: x^0 is constant (and 0 * 0^-1 would be nan)
-        if p == 0:
-            return g * 0.0
-        return x * (2.0 * g) if p == 2 else (p * g) * x ** (p - 1)
 
-    def jvp_x(t, x, out, p):
-        if p == 0:
-            return t * 0.0
-        return x * (2.0 * t) if p == 2 else (p * t) * x ** (p - 1)
+    @staticmethod
+    def d_x(x, p): return 0.0 if p == 0 else p * x ** (p - 1)
+
+    @classmethod
+    def label(cls, params): return f"pow p={params['p']!r}"
 
 
-class MatMul(Primitive):
-    """a @ b (1-D or 2-D);   d/da = g b^T,  d/db = a^T g
+class Maximum(Elementwise):
+    """maximum(a, b);   d/da = [a > b] + 1/2 [a = b],  d/db = [b > a] + 1/2 [a = b]"""
+    inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.maximum
+    forward = staticmethod(np.maximum)
 
-    Tall results are laid out column-major (long axis contiguous): numpy's elementwise loops
-    then run along N instead of along rows of K numbers, several times faster for small K.
-    """
-    name = "matmul"
-    saves = ("a", "b")
+    @staticmethod
+    def d_a(a, b): return (a > b) + (a == b) * 0.5
 
-    def forward(a, b):
-        if a.ndim == 2 and b.ndim == 2 and a.shape[0] > b.shape[1]:
-            return (b.T @ a.T).T  # (N,K) as the transpose of a C-ordered (K,N)
-        return a @ b
+    @staticmethod
+    def d_b(a, b): return (b > a) + (a == b) * 0.5
 
-    def vjp_a(g, a, b):
-        if a.ndim == 2 and b.ndim == 1:  # (N,K)@(K,): the outer product g b^T, column-major
-            return (b.reshape((-1, 1)) * g).T
-        g2, a2, b2 = _as_matrix_pair(g, a, b)
-        return (g2 @ b2.T).reshape(a.shape)
 
-    def vjp_b(g, a, b):
-        if a.ndim == 2 and b.ndim == 1:  # (N,K)@(K,): a^T g is a matrix-vector product
-            return a.T @ g
-        g2, a2, b2 = _as_matrix_pair(g, a, b)
-        return (a2.T @ g2).reshape(b.shape)
+class Minimum(Elementwise):
+    """minimum(a, b);   d/da = [a < b] + 1/2 [a = b],  d/db = [b < a] + 1/2 [a = b]"""
+    inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.minimum
+    forward = staticmethod(np.minimum)
 
-    def jvp_a(t, a, b, out): return t @ b  # d(a @ b) = da @ b + a @ db: bilinear
-    def jvp_b(t, a, b, out): return a @ t
+    @staticmethod
+    def d_a(a, b): return (a < b) + (a == b) * 0.5
+
+    @staticmethod
+    def d_b(a, b): return (b < a) + (a == b) * 0.5
+
+
+class Where(Primitive):
+    """where(condition, a, b);   d/da = [condition],  d/db = [not condition]  (exactly 0 off)"""
+    inputs, saves = ("a", "b", "condition"), ("condition",)
+    code = "np.where({condition}, {a}, {b})"
+
+    @staticmethod
+    def forward(a, b, condition): return np.where(condition, a, b)
+
+    @staticmethod
+    def vjp_a(g, condition): return np.where(condition, g, 0.0)
+
+    @staticmethod
+    def vjp_b(g, condition): return np.where(condition, 0.0, g)
+
+    @staticmethod
+    def jvp_a(t, condition): return np.where(condition, t, 0.0)
+
+    @staticmethod
+    def jvp_b(t, condition): return np.where(condition, 0.0, t)
+
+
+# ---- elementwise functions ----------------------------------------------------------------------
+class Tanh(Elementwise):
+    """tanh(x);   d tanh(x)/dx = 1 - tanh(x)^2"""
+    saves, ufunc, code = ("out",), np.tanh, "np.tanh({x})"
+    forward = staticmethod(np.tanh)
+
+    @staticmethod
+    def d_x(out): return 1 - out * out
+
+
+class Exp(Elementwise):
+    """exp(x);   d exp(x)/dx = exp(x)"""
+    saves, ufunc, code = ("out",), np.exp, "np.exp({x})"
+    forward = staticmethod(np.exp)
+
+    @staticmethod
+    def d_x(out): return out
+
+
+class Log(Elementwise):
+    """log(x);   d log(x)/dx = 1/x"""
+    saves, ufunc, code = ("x",), np.log, "np.log({x})"
+    forward = staticmethod(np.log)
+
+    @staticmethod
+    def d_x(x): return 1 / x
+
+
+class Expm1(Elementwise):
+    """exp(x) - 1;   d/dx = exp(x) = out + 1"""
+    saves, ufunc, code = ("out",), np.expm1, "np.expm1({x})"
+    forward = staticmethod(np.expm1)
+
+    @staticmethod
+    def d_x(out): return out + 1
+
+
+class Log1p(Elementwise):
+    """log(1 + x);   d/dx = 1/(1 + x)"""
+    saves, ufunc, code = ("x",), np.log1p, "np.log1p({x})"
+    forward = staticmethod(np.log1p)
+
+    @staticmethod
+    def d_x(x): return 1 / (1 + x)
+
+
+class Sin(Elementwise):
+    """sin(x);   d sin(x)/dx = cos(x)"""
+    saves, ufunc, code = ("x",), np.sin, "np.sin({x})"
+    forward = staticmethod(np.sin)
+
+    @staticmethod
+    def d_x(x): return np.cos(x)
+
+
+class Cos(Elementwise):
+    """cos(x);   d cos(x)/dx = -sin(x)"""
+    saves, ufunc, code = ("x",), np.cos, "np.cos({x})"
+    forward = staticmethod(np.cos)
+
+    @staticmethod
+    def d_x(x): return -np.sin(x)
+
+
+class Tan(Elementwise):
+    """tan(x);   d tan(x)/dx = 1 + tan(x)^2"""
+    saves, ufunc, code = ("out",), np.tan, "np.tan({x})"
+    forward = staticmethod(np.tan)
+
+    @staticmethod
+    def d_x(out): return 1 + out * out
+
+
+class Sinh(Elementwise):
+    """sinh(x);   d sinh(x)/dx = cosh(x)"""
+    saves, ufunc, code = ("x",), np.sinh, "np.sinh({x})"
+    forward = staticmethod(np.sinh)
+
+    @staticmethod
+    def d_x(x): return np.cosh(x)
+
+
+class Cosh(Elementwise):
+    """cosh(x);   d cosh(x)/dx = sinh(x)"""
+    saves, ufunc, code = ("x",), np.cosh, "np.cosh({x})"
+    forward = staticmethod(np.cosh)
+
+    @staticmethod
+    def d_x(x): return np.sinh(x)
+
+
+class Sigmoid(Elementwise):
+    """sigmoid(x) = 1/(1 + exp(-x));   d/dx = s (1 - s)"""
+    saves = ("out",)
+
+    @staticmethod
+    def forward(x):
+        e = np.exp(-np.abs(x))  # never overflows: the formula is chosen by the sign of x
+        s = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return s.astype(np.result_type(x, 1.0), copy=False)  # float32 stays, ints -> float64
+
+    @staticmethod
+    def d_x(out): return out * (1 - out)
+
+
+class Relu(Elementwise):
+    """relu(x) = max(x, 0);   d/dx = [x > 0]  (0 at x = 0)"""
+    saves = ("out",)
+
+    @staticmethod
+    def forward(x): return np.maximum(x, 0)
+
+    @staticmethod
+    def d_x(out): return out > 0
+
+
+class Abs(Elementwise):
+    """|x|;   d|x|/dx = sign(x)  (0 at x = 0)"""
+    saves, ufunc, code = ("x",), np.absolute, "np.abs({x})"
+    forward = staticmethod(np.absolute)
+
+    @staticmethod
+    def d_x(x): return np.sign(x)
+
+
+class Cast(Primitive):
+    """x.astype(dtype);   the gradient is cast back to x's dtype"""
+    code = "{x}.astype({dtype})"
+
+    @staticmethod
+    def forward(x, dtype, source): return x.astype(dtype)
+
+    @staticmethod
+    def vjp_x(g, dtype, source): return g.astype(source)
+
+    @staticmethod
+    def jvp_x(t, dtype, source): return t.astype(dtype)
+
+
+# ---- comparisons: no gradient flows through them -----------------------------------------------
+class _Comparison(Primitive):
+    inputs, differentiable = ("a", "b"), False
+
+    def __init_subclass__(cls) -> None:
+        cls.forward = staticmethod(cls.ufunc)
+        super().__init_subclass__()
+
+
+class Greater(_Comparison):
+    """a > b"""
+    ufunc, code = np.greater, "{a} > {b}"
+
+
+class GreaterEqual(_Comparison):
+    """a >= b"""
+    ufunc, code = np.greater_equal, "{a} >= {b}"
+
+
+class Less(_Comparison):
+    """a < b"""
+    ufunc, code = np.less, "{a} < {b}"
+
+
+class LessEqual(_Comparison):
+    """a <= b"""
+    ufunc, code = np.less_equal, "{a} <= {b}"
+
+
+class Equal(_Comparison):
+    """a == b"""
+    ufunc, code = np.equal, "{a} == {b}"
+
+
+class NotEqual(_Comparison):
+    """a != b"""
+    ufunc, code = np.not_equal, "{a} != {b}"
+
+
+class StopGradient(Primitive):
+    """x, with no gradient flowing back (detach(), no_grad() while compile traces)"""
+    differentiable, code = False, "{x}"
+
+    @staticmethod
+    def forward(x): return x
+
+
+class Sign(Primitive):
+    """sign(x)  (piecewise constant: no gradient)"""
+    differentiable, ufunc, code = False, np.sign, "np.sign({x})"
+    forward = staticmethod(np.sign)
+
+
+# ---- reductions ---------------------------------------------------------------------------------
+def expand_reduced(g: Any, shape: tuple[int, ...], axis: tuple[int, ...] | None,
+                   keepdims: bool) -> Any:
+    """Undo a reduction over `axis`: reinsert the reduced axes, then broadcast to `shape`."""
+    if axis is not None and not keepdims:
+        g = g.reshape(tuple(1 if i in axis else n for i, n in enumerate(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def reduced_count(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
+    return math.prod(shape) if axis is None else math.prod(shape[a] for a in axis)
+
+
+def _axis_label(name: str, params: dict) -> str:
+    return name if params.get("axis") is None else f"{name} axis={params['axis']}"
 
 
 class Sum(Primitive):
     """sum(x, axis);   d/dx = 1 broadcast back over the summed axes"""
-    name = "sum"
-    def forward(x, axis, keepdims, shape): return x.sum(axis, keepdims=keepdims)
-    def vjp_x(g, axis, keepdims, shape): return _expand_reduced(g, shape, axis, keepdims)
-    def jvp_x(t, x, out, axis, keepdims, shape): return t.sum(axis, keepdims=keepdims)
+    code = "np.sum({x}, {axis}, keepdims={keepdims})"
+
+    @staticmethod
+    def forward(x, axis, keepdims, shape): return np.sum(x, axis, keepdims=keepdims)
+
+    @staticmethod
+    def vjp_x(g, axis, keepdims, shape): return expand_reduced(g, shape, axis, keepdims)
+
+    @staticmethod
+    def jvp_x(t, axis, keepdims, shape): return t.sum(axis, keepdims=keepdims)
+
+    @classmethod
+    def label(cls, params): return _axis_label(cls.name, params)
 
 
 class Mean(Primitive):
     """mean(x, axis);   d/dx = 1/n broadcast back over the n averaged entries"""
-    name = "mean"
-    def forward(x, axis, keepdims, shape):  # what np.mean computes, minus its overhead
-        return x.sum(axis, keepdims=keepdims) / _reduced_count(shape, axis)
+    code = "np.mean({x}, {axis}, keepdims={keepdims})"
 
+    @staticmethod
+    def forward(x, axis, keepdims, shape): return np.mean(x, axis, keepdims=keepdims)
+
+    @staticmethod
     def vjp_x(g, axis, keepdims, shape):
-        return _expand_reduced(g / _reduced_count(shape, axis), shape, axis, keepdims)
+        return expand_reduced(g / reduced_count(shape, axis), shape, axis, keepdims)
 
+    @staticmethod
+    def jvp_x(t, axis, keepdims, shape): return t.mean(axis, keepdims=keepdims)
+
+    @classmethod
+    def label(cls, params): return _axis_label(cls.name, params)
+
+
+def _prod_partials(x, out, axis, keepdims, shape):
+    """d prod(x)/dx_i = prod of the other entries, also where x has zeros: out / x_i without zeros;
+    with one zero, the product of the rest at that zero (0 elsewhere); with two or more, 0."""
+    zero = x == 0
+    zeros = expand_reduced(zero.sum(axis, keepdims=keepdims), shape, axis, keepdims)
+    safe = np.where(zero, 1.0, x)
+    rest = expand_reduced(safe.prod(axis, keepdims=keepdims), shape, axis, keepdims)
+    no_zero = expand_reduced(out, shape, axis, keepdims) / safe
+    return np.where(zeros == 0, no_zero, np.where(zero & (zeros == 1), rest, 0.0))
+
+
+class Prod(Primitive):
+    """prod(x, axis);   d/dx_i = product of the other entries (zero-safe)"""
+    saves = ("x", "out")
+
+    @staticmethod
+    def forward(x, axis, keepdims, shape): return np.prod(x, axis, keepdims=keepdims)
+
+    @staticmethod
+    def vjp_x(g, x, out, axis, keepdims, shape):
+        return expand_reduced(g, shape, axis, keepdims) * _prod_partials(x, out, axis, keepdims,
+                                                                           shape)
+
+    @staticmethod
     def jvp_x(t, x, out, axis, keepdims, shape):
-        return t.sum(axis, keepdims=keepdims) / _reduced_count(shape, axis)
+        return (t * _prod_partials(x, out, axis, keepdims, shape)).sum(axis, keepdims=keepdims)
+
+    @classmethod
+    def label(cls, params): return _axis_label(cls.name, params)
 
 
-class Reshape(Primitive):
-    """reshape(x, new_shape);   the gradient is reshaped back"""
-    name = "reshape"
-    def forward(x, new_shape, shape): return np.reshape(x, new_shape)
-    def vjp_x(g, new_shape, shape): return g.reshape(shape)
-    def jvp_x(t, x, out, new_shape, shape): return t.reshape(out.shape)
+def _argmax_share(x, out, axis, keepdims, shape):
+    """1/k at the k entries equal to the maximum (or minimum) of their slice, else 0."""
+    hit = x == expand_reduced(out, shape, axis, keepdims)
+    return hit / expand_reduced(hit.sum(axis, keepdims=keepdims), shape, axis, keepdims)
 
 
-class Transpose(Primitive):
-    """transpose(x, axes);   the gradient is transposed by the inverse permutation"""
-    name = "transpose"
-    def forward(x, axes): return np.transpose(x, axes)
+class Max(Primitive):
+    """max(x, axis);   d/dx = 1 at the maximum (ties share it equally), else 0"""
+    saves = ("x", "out")
 
-    def vjp_x(g, axes):  # entries of axes may be negative: normalise, then invert
-        return g.transpose(None if axes is None else tuple(np.argsort([a % g.ndim for a in axes])))
+    @staticmethod
+    def forward(x, axis, keepdims, shape): return np.max(x, axis, keepdims=keepdims)
 
-    def jvp_x(t, x, out, axes): return t.transpose(axes)
+    @staticmethod
+    def vjp_x(g, x, out, axis, keepdims, shape):
+        return expand_reduced(g, shape, axis, keepdims) * _argmax_share(x, out, axis, keepdims,
+                                                                          shape)
 
+    @staticmethod
+    def jvp_x(t, x, out, axis, keepdims, shape):
+        return (t * _argmax_share(x, out, axis, keepdims, shape)).sum(axis, keepdims=keepdims)
 
-class BroadcastTo(Primitive):
-    """broadcast_to(x, new_shape);   the gradient is summed back over the stretched axes"""
-    name = "broadcast_to"
-    def forward(x, new_shape): return np.broadcast_to(x, new_shape)
-    def vjp_x(g, new_shape): return g  # the engine's sum_to does the summing
-    def jvp_x(t, x, out, new_shape): return np.broadcast_to(t, new_shape)
-
-
-class GetItem(Primitive):
-    """x[index];   the gradient is scatter-added into zeros of x's shape"""
-    name = "getitem"
-    def forward(x, index, shape): return x[index]
-    def vjp_x(g, index, shape): return scatter_add(g, index, shape)
-    def jvp_x(t, x, out, index, shape): return t[index]
+    @classmethod
+    def label(cls, params): return _axis_label(cls.name, params)
 
 
-class ScatterAdd(Primitive):
-    """zeros(shape) with x added at index (repeats add up);   d/dx = g[index]"""
-    name = "scatter_add"
-    def forward(x, index, shape): return _scatter_add_array(x, index, shape)
-    def vjp_x(g, index, shape): return g[index]
-    def jvp_x(t, x, out, index, shape): return scatter_add(t, index, shape)
+class Min(Max):
+    """min(x, axis);   d/dx = 1 at the minimum (ties share it equally), else 0"""
+
+    @staticmethod
+    def forward(x, axis, keepdims, shape): return np.min(x, axis, keepdims=keepdims)
 
 
-def _is_basic_index(index) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis
-               for p in parts)
+class Cumsum(Primitive):
+    """cumsum(x, axis);   the gradient is the reversed cumulative sum of g"""
+    code = "np.cumsum({x}, {axis})"
+
+    @staticmethod
+    def forward(x, axis): return np.cumsum(x, axis)
+
+    @staticmethod
+    def vjp_x(g, axis):
+        flip = (slice(None),) * axis + (slice(None, None, -1),)
+        return np.cumsum(g[flip], axis)[flip]
+
+    @staticmethod
+    def jvp_x(t, axis): return np.cumsum(t, axis)
 
 
-def _scatter_add_array(values, index, shape):
-    out = np.zeros(shape, dtype=values.dtype)
-    if _is_basic_index(index):  # basic indexing never repeats an entry: plain assignment
-        out[index] = values
-    else:
-        np.add.at(out, index, values)
-    return out
+# ---- linear algebra -----------------------------------------------------------------------------
+class Matmul(Primitive):
+    """a @ b (vectors, matrices or stacks of them);   d/da = g b^T,  d/db = a^T g"""
+    inputs, saves, code = ("a", "b"), ("a", "b"), "{a} @ {b}"
+    forward = staticmethod(np.matmul)
+
+    @staticmethod
+    def vjp_a(g, a, b):
+        if b.ndim == 1:  # (..., N, K) @ (K,) or (K,) @ (K,): the outer product g b^T
+            return g[..., None] * b
+        if a.ndim == 1:  # (K,) @ (..., K, M): b g, summed over the stack by the engine
+            return (b @ g[..., None])[..., 0]
+        return g @ np.swapaxes(b, -1, -2)
+
+    @staticmethod
+    def vjp_b(g, a, b):
+        if a.ndim == 1:
+            return a * g if b.ndim == 1 else a[:, None] * g[..., None, :]
+        if b.ndim == 1:
+            return (np.swapaxes(a, -1, -2) @ g[..., None])[..., 0]
+        return np.swapaxes(a, -1, -2) @ g
+
+    @staticmethod
+    def jvp_a(t, a, b): return t @ b  # d(a @ b) = da @ b + a @ db: bilinear
+
+    @staticmethod
+    def jvp_b(t, a, b): return a @ t
 
 
-def scatter_add(g, index, shape):
-    """Scatter-add for ndarrays directly; Tensors record the ScatterAdd primitive."""
-    if isinstance(g, np.ndarray | np.generic):
-        return _scatter_add_array(np.asarray(g), index, shape)
-    return g.scatter_add(index, shape)
+def parse_einsum(subscripts: str, n_operands: int) -> tuple[list[str], str]:
+    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); without '->', numpy's implicit output (the indices
+    that appear once, sorted). Ellipses and repeated indices within one operand are refused."""
+    text = subscripts.replace(" ", "")
+    ins, arrow, out = text.partition("->")
+    operands = ins.split(",")
+    if "." in text:
+        raise ShapeError(f"einsum {subscripts!r}: '...' is not supported; write the axes out")
+    if len(operands) != n_operands:
+        raise ShapeError(f"einsum {subscripts!r}: {len(operands)} operand subscripts for "
+                         f"{n_operands} operands")
+    for s in operands:
+        if len(set(s)) != len(s):
+            raise ShapeError(f"einsum {subscripts!r}: the repeated index in {s!r} (a diagonal) "
+                             "is not supported")
+    if not arrow:
+        counts = {c: ins.count(c) for c in ins if c.isalpha()}
+        out = "".join(sorted(c for c, k in counts.items() if k == 1))
+    return operands, out
 
 
-class Tanh(Primitive):
-    """tanh(x);   d tanh(x)/dx = 1 - tanh(x)^2"""
-    name = "tanh"
-    saves = ("out",)
-    def forward(x): return np.tanh(x)
+class Einsum(Primitive):
+    """einsum(subscripts, *operands);   d/d(operand i) = einsum of g with the other operands"""
+    inputs, saves = ("*operands",), ("operands",)
 
-    def vjp_x(g, out):
-        if type(g) is np.ndarray and g.shape == out.shape and g.ndim:  # in place, one buffer
-            # (not for 0-d: numpy's 0-d arithmetic returns scalars, which cannot be out=)
-            d = np.multiply(out, out)
-            np.subtract(1.0, d, out=d)
-            return np.multiply(d, g, out=d)
-        return g * (1.0 - out * out)
+    @staticmethod
+    def forward(*operands, subscripts): return np.einsum(subscripts, *operands)
 
-    def jvp_x(t, x, out): return t * (1.0 - out * out)
+    @staticmethod
+    def vjp_operands(g, *operands, i, subscripts):
+        ins, out = parse_einsum(subscripts, len(operands))
+        others = [s for j, s in enumerate(ins) if j != i]
+        kept = "".join(c for c in ins[i] if c in out or any(c in s for s in others))
+        spec = ",".join([out, *others]) + "->" + kept
+        grad = np.einsum(spec, g, *(x for j, x in enumerate(operands) if j != i))
+        shape = operands[i].shape
+        if kept != ins[i]:  # indices only operand i had were summed over: broadcast back
+            grad = grad.reshape(tuple(n if c in kept else 1 for c, n in zip(ins[i], shape)))
+            grad = np.broadcast_to(grad, shape)
+        return grad
 
+    @staticmethod
+    def jvp_operands(t, *operands, i, subscripts):
+        return np.einsum(subscripts, *operands[:i], t, *operands[i + 1:])
 
-class Exp(Primitive):
-    """exp(x);   d exp(x)/dx = exp(x)"""
-    name = "exp"
-    saves = ("out",)
-    def forward(x): return np.exp(x)
-    def vjp_x(g, out): return g * out
-    def jvp_x(t, x, out): return t * out
-
-
-class Log(Primitive):
-    """log(x);   d log(x)/dx = 1/x"""
-    name = "log"
-    saves = ("x",)
-    def forward(x): return np.log(x)
-    def vjp_x(g, x): return g / x
-    def jvp_x(t, x, out): return t / x
+    @classmethod
+    def label(cls, params): return f"einsum {params['subscripts']}"
 
 
-class Sigmoid(Primitive):
-    """sigmoid(x) = 1/(1+exp(-x));   d/dx = s (1 - s)"""
-    name = "sigmoid"
-    saves = ("out",)
+class Mse(Primitive):
+    """mean((a - b)^2), fused;   d/da = 2 (a - b) / n,  d/db = -2 (a - b) / n"""
+    inputs, saves = ("a", "b"), ("a", "b")
 
-    def forward(x):
-        e = np.exp(-np.abs(x))  # never overflows: split by sign of x
-        s = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-        return s.astype(np.result_type(x, 1.0), copy=False)  # float32 stays, ints -> float64
-
-    def vjp_x(g, out): return g * (out * (1.0 - out))
-    def jvp_x(t, x, out): return t * (out * (1.0 - out))
-
-
-class Relu(Primitive):
-    """relu(x) = max(x, 0);   d/dx = 1 where x > 0, else 0"""
-    name = "relu"
-    saves = ("out",)
-    def forward(x): return np.maximum(x, 0)
-    def vjp_x(g, out): return g * (out > 0)  # a constant mask: comparisons are not recorded
-    def jvp_x(t, x, out): return t * (out > 0)
-
-
-class MSE(Primitive):
-    """mean((p - t)^2), fused;   d/dp = 2 (p - t) / n,  d/dt = -2 (p - t) / n"""
-    name = "mse"
-    saves = ("a", "b")
-
+    @staticmethod
     def forward(a, b):
         d = a - b
         return (d * d).sum() / d.size
 
+    @staticmethod
     def vjp_a(g, a, b): return (a - b) * (g * (2.0 / _broadcast_size(a, b)))
+
+    @staticmethod
     def vjp_b(g, a, b): return (b - a) * (g * (2.0 / _broadcast_size(a, b)))
-    def jvp_a(t, a, b, out): return ((a - b) * t).sum() * (2.0 / _broadcast_size(a, b))
-    def jvp_b(t, a, b, out): return ((b - a) * t).sum() * (2.0 / _broadcast_size(a, b))
+
+    @staticmethod
+    def jvp_a(t, a, b): return ((a - b) * t).sum() * (2.0 / _broadcast_size(a, b))
+
+    @staticmethod
+    def jvp_b(t, a, b): return ((b - a) * t).sum() * (2.0 / _broadcast_size(a, b))
 
 
 def _broadcast_size(a, b) -> int:
     return math.prod(np.broadcast_shapes(np.shape(a), np.shape(b)))
 
+
+# ---- shapes -------------------------------------------------------------------------------------
+class Reshape(Primitive):
+    """reshape(x, new_shape);   the gradient is reshaped back"""
+    code = "np.reshape({x}, {new_shape})"
+
+    @staticmethod
+    def forward(x, new_shape, shape): return np.reshape(x, new_shape)
+
+    @staticmethod
+    def vjp_x(g, new_shape, shape): return g.reshape(shape)
+
+    @staticmethod
+    def jvp_x(t, new_shape, shape): return t.reshape(new_shape)
+
+
+class Transpose(Primitive):
+    """transpose(x, axes);   the gradient is transposed by the inverse permutation"""
+    code = "np.transpose({x}, {axes})"
+
+    @staticmethod
+    def forward(x, axes): return np.transpose(x, axes)
+
+    @staticmethod
+    def vjp_x(g, axes): return g.transpose(tuple(np.argsort(axes)))
+
+    @staticmethod
+    def jvp_x(t, axes): return t.transpose(axes)
+
+    @classmethod
+    def label(cls, params): return f"transpose {params['axes']}"
+
+
+class BroadcastTo(Primitive):
+    """broadcast_to(x, new_shape);   the gradient is summed back over the stretched axes"""
+    code = "np.broadcast_to({x}, {new_shape})"
+
+    @staticmethod
+    def forward(x, new_shape): return np.broadcast_to(x, new_shape)
+
+    @staticmethod
+    def vjp_x(g, new_shape): return g  # the engine's sum_to does the summing
+
+    @staticmethod
+    def jvp_x(t, new_shape): return np.broadcast_to(t, new_shape)
+
+
+class Concatenate(Primitive):
+    """concatenate(xs, axis);   each input's gradient is its block of g"""
+    inputs = ("*xs",)
+
+    @staticmethod
+    def forward(*xs, axis, sizes, shape): return np.concatenate(xs, axis)
+
+    @staticmethod
+    def vjp_xs(g, i, axis, sizes, shape): return g[_block(i, axis, sizes)]
+
+    @staticmethod
+    def jvp_xs(t, i, axis, sizes, shape):
+        return apply_to(ScatterAdd, t, template=_block(i, axis, sizes), shape=shape)
+
+    @classmethod
+    def label(cls, params): return f"concatenate axis={params['axis']}"
+
+
+def _block(i: int, axis: int, sizes: tuple[int, ...]) -> tuple:
+    start = sum(sizes[:i])
+    return (slice(None),) * axis + (slice(start, start + sizes[i]),)
+
+
+class Slot:
+    """Where an index array sits in an index template (the arrays are a primitive's inputs)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def __repr__(self) -> str:
+        return f"<index array {self.k}>"
+
+
+def fill_index(template: Any, arrays: tuple) -> Any:
+    """The index with each `Slot` of the template replaced by its array."""
+    if isinstance(template, tuple):
+        return tuple(arrays[p.k] if isinstance(p, Slot) else p for p in template)
+    return arrays[template.k] if isinstance(template, Slot) else template
+
+
+class Getitem(Primitive):
+    """x[index];   the gradient is scatter-added into zeros of x's shape"""
+    inputs, saves = ("x", "*index"), ("index",)
+
+    @staticmethod
+    def forward(x, *index, template, shape): return x[fill_index(template, index) if index
+                                                     else template]
+
+    @staticmethod
+    def vjp_x(g, *index, template, shape):
+        return apply_to(ScatterAdd, g, *index, template=template, shape=shape)
+
+    @staticmethod
+    def jvp_x(t, *index, template, shape): return t[fill_index(template, index)]
+
+    @classmethod
+    def label(cls, params): return f"getitem {index_text(params['template'])}"
+
+
+class ScatterAdd(Primitive):
+    """zeros(shape) with x added at index (repeated entries add up);   d/dx = g[index]"""
+    inputs, saves = ("x", "*index"), ("index",)
+
+    @staticmethod
+    def forward(x, *index, template, shape):
+        out = np.zeros(shape, dtype=x.dtype)
+        where = fill_index(template, index)
+        if index:  # integer arrays may repeat an entry: add at each occurrence
+            np.add.at(out, where, x)
+        else:  # basic indexing never repeats an entry: plain assignment
+            out[where] = x
+        return out
+
+    @staticmethod
+    def vjp_x(g, *index, template, shape): return g[fill_index(template, index)]
+
+    @staticmethod
+    def jvp_x(t, *index, template, shape):
+        return apply_to(ScatterAdd, t, *index, template=template, shape=shape)
+
+    @classmethod
+    def label(cls, params): return f"scatter_add {index_text(params['template'])}"
+
+
+def index_text(template: Any) -> str:
+    """An index as it is written in code: (slice(None, -1), 0) -> '[:-1, 0]'."""
+    parts = template if isinstance(template, tuple) else (template,)
+
+    def one(p: Any) -> str:
+        if isinstance(p, slice):
+            text = ("" if p.start is None else str(p.start)) + ":" + (
+                "" if p.stop is None else str(p.stop))
+            return text + ("" if p.step is None else f":{p.step}")
+        if p is None:
+            return "None"
+        if p is Ellipsis:
+            return "..."
+        if isinstance(p, Slot):
+            return f"i{p.k}"
+        return str(int(p))
+
+    return "[" + ", ".join(one(p) for p in parts) + "]"
+
+
+def primitives() -> list[type[Primitive]]:
+    """Every primitive defined here, in order of definition."""
+    return [c for c in globals().values() if isinstance(c, type) and issubclass(c, Primitive)
+            and c.__module__ == __name__ and not c.__name__.startswith("_")
+            and c not in (Primitive, Elementwise)]

@@ -1,25 +1,27 @@
-"""The Tensor type: an ndarray plus the node that produced it, and the functions that record.
+"""The Tensor, an ndarray plus the node that recorded it; `record`, where an op meets the tape.
 
-`apply` is the one place where an operation meets the tape: it unwraps Tensor operands, runs
-the primitive's forward on plain arrays, and, if any operand needs a gradient (and recording
-is on), creates a `Node` holding exactly the values named in the primitive's `saves`.
+`record(op, *operands)` unwraps Tensor operands, runs the primitive's forward on plain arrays
+and, if an operand needs a gradient (and recording is on), creates a `Node` that holds exactly
+the values named in the primitive's `saves`. The operators and methods of `ArrayOperators` are
+the array surface that Tensor shares with forward mode's `Dual`; each applies one primitive
+through its type's `apply_primitive` (for Tensor: `record`).
 """
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
 from . import engine
+from . import functions as F
 from . import ops as P
 from .engine import LeafNode, Node
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, ShapeError, TraceError
 
 ArrayLike = Any  # a Tensor, an ndarray, a Python number or a (nested) list of numbers
 
-_NUMERIC_KINDS = frozenset("fiub")
+_REAL_KINDS = frozenset("fiub")
 _new = object.__new__
 
 
@@ -37,185 +39,232 @@ def _describe(x: Any) -> str:
     return type(x).__name__
 
 
-def _as_operand(x: Any, op_name: str) -> Any:
-    """A non-Tensor operand as numpy can use it; non-numeric data is refused here."""
-    if type(x) is float or (type(x) is np.ndarray and x.dtype.kind in _NUMERIC_KINDS):
-        return x
+def _constant(x: Any, op: type[P.Primitive]) -> Any:
+    """A non-Tensor operand as numpy can use it; data that is not real numeric is refused."""
     if isinstance(x, float | int):
         return x
-    if type(x) is _forward.Dual:
-        raise _ForwardModeOperand  # `apply` hands the whole operation to forward mode
     arr = np.asarray(x)
-    if arr.dtype.kind not in _NUMERIC_KINDS:
-        raise DTypeError(f"{op_name}: operand of dtype {arr.dtype} is not real numeric "
+    if arr.dtype.kind not in _REAL_KINDS:
+        raise DTypeError(f"{op.name}: operand of dtype {arr.dtype} is not real numeric "
                          f"(got {type(x).__name__}); autograd_lite works with real numbers")
     return arr
 
 
-class _ForwardModeOperand(Exception):
-    """Raised by `_as_operand` for a forward-mode `Dual`; never escapes `apply`."""
-
-
 def run_forward(op: type[P.Primitive], arrays: list, params: dict) -> np.ndarray:
-    """op.forward on plain arrays; numpy's shape/dtype errors come back naming the op."""
+    """op's forward on plain arrays; numpy's shape and index errors come back naming the op."""
     try:
-        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
-    except (ShapeError, DTypeError):
+        out = op.eager_forward(*arrays, **params) if params else op.eager_forward(*arrays)
+    except (ShapeError, DTypeError, TraceError):
         raise
     except IndexError as e:
-        raise IndexError(f"{op.name}: index {params.get('index')!r} is invalid for "
+        raise IndexError(f"{op.name}: index {params.get('template')!r} is invalid for "
                          f"{_describe(arrays[0])}: {e}") from None
-    except (ValueError, TypeError) as e:
+    except ValueError as e:
         operands = ", ".join(_describe(a) for a in arrays)
-        kind = ShapeError if isinstance(e, ValueError) else DTypeError
-        raise kind(f"{op.name}: cannot combine operands {operands}: {e}") from None
+        if any(w in str(e) for w in ("broadcast", "shape", "dimension", "size")):
+            raise ShapeError(f"{op.name}: cannot combine operands {operands}: {e}") from None
+        raise ValueError(f"{op.name} of {operands}: {e}") from None
     return out if type(out) is np.ndarray else np.asarray(out)
 
 
-def apply(op: type[P.Primitive], *args: Any, **params: Any) -> Tensor:
-    """Run `op` on the operands' data; record a node if any operand requires grad.
+def record(op: type[P.Primitive], *args: Any, **params: Any) -> Any:
+    """Run `op` on the operands' data; record a node if an operand requires grad.
 
-    An operand that is a forward-mode `Dual` (see `forward.py`) sends the operation to forward
-    mode instead; the test for it sits on `_as_operand`'s slow path, so the tape pays nothing.
+    An operand of a type above the tape (a forward-mode `Dual`) takes the whole operation
+    instead, through its own `apply_primitive`.
     """
     arrays = []
     parents = []
-    try:
-        for x in args:  # a plain loop: cheaper than two comprehensions for one or two operands
-            if type(x) is Tensor:
-                arrays.append(x.data)
-                parents.append(x._node)
-            else:
-                arrays.append(_as_operand(x, op.name))
-                parents.append(None)
-    except _ForwardModeOperand:
-        return _forward.apply(op, args, params)
+    for x in args:  # a plain loop: cheaper than comprehensions for one or two operands
+        if type(x) is Tensor:
+            arrays.append(x.data)
+            parents.append(x._node)
+        elif type(x) is float or (type(x) is np.ndarray and x.dtype.kind in _REAL_KINDS):
+            arrays.append(x)
+            parents.append(None)
+        else:
+            box = getattr(type(x), "apply_primitive", None)
+            if box is not None:
+                return box(op, *args, **params)
+            arrays.append(_constant(x, op))
+            parents.append(None)
     out = run_forward(op, arrays, params)
-    if not engine._grad_enabled or parents.count(None) == len(parents):
+    if parents.count(None) == len(parents):
+        return _make(out, None)
+    if engine.tracing is not None:
+        return _make(out, _traced_node(op, parents, arrays, out, params))
+    if not (engine.grad_enabled and op.differentiable):
         return _make(out, None)
     return _make(out, Node(op, tuple(parents), op.pick_saved(arrays, out), params or None,
                            out.shape))
 
 
+def _traced_node(op: type[P.Primitive], parents: list, arrays: list, out: np.ndarray,
+                 params: dict) -> Node:
+    """While `compile` traces, every value computed from the inputs is recorded, also one that
+    carries no gradient (a comparison, a value computed under no_grad): the compiled program
+    must recompute it. The node keeps its operands' values for the compiler."""
+    node = Node(op, tuple(parents), op.pick_saved(arrays, out), params or None, out.shape)
+    node.traced = (tuple(arrays), out.dtype)
+    if engine.grad_enabled or not op.differentiable:
+        return node
+    stop = Node(P.StopGradient, (node,), (), None, out.shape)
+    stop.traced = ((out,), out.dtype)
+    return stop
+
+
+def _refuse_in_trace(t: Tensor, what: str) -> None:
+    if engine.tracing is not None and t._node is not None:
+        raise TraceError(
+            f"compile({engine.tracing}): {what} of a traced value: Python control flow and "
+            "conversions to Python numbers need the value at trace time, but the compiled "
+            "program must work for every input of its signature. Compute it with array "
+            "operations (e.g. where(cond, a, b)), pass the value as a non-array argument (a "
+            "Python number, part of the signature), or use eager mode (value_and_grad).")
+
+
 class ArrayOperators:
-    """The array surface shared by `Tensor` and forward mode's `Dual`: operators, methods and
-    numpy's dispatch hooks, each recording one primitive through `apply` (which hands an
-    operation with a `Dual` operand to forward mode)."""
+    """The array surface shared by `Tensor` and forward mode's `Dual`."""
 
     __slots__ = ()
+    __array_priority__ = 1000  # ndarray's binary operators defer to ours
+    __hash__ = None  # == is elementwise, as for ndarrays
 
-    def _numbers(self) -> np.ndarray:
-        """The plain values (a Tensor's data, a Dual's primal)."""
-        raise NotImplementedError
+    def _apply(self, op: type[P.Primitive], *args: Any) -> Any:
+        return type(self).apply_primitive(op, *args)
+
+    def __add__(self, other: ArrayLike) -> Any: return self._apply(P.Add, self, other)
+    def __radd__(self, other: ArrayLike) -> Any: return self._apply(P.Add, other, self)
+    def __sub__(self, other: ArrayLike) -> Any: return self._apply(P.Sub, self, other)
+    def __rsub__(self, other: ArrayLike) -> Any: return self._apply(P.Sub, other, self)
+    def __mul__(self, other: ArrayLike) -> Any: return self._apply(P.Mul, self, other)
+    def __rmul__(self, other: ArrayLike) -> Any: return self._apply(P.Mul, other, self)
+    def __truediv__(self, other: ArrayLike) -> Any: return self._apply(P.Div, self, other)
+    def __rtruediv__(self, other: ArrayLike) -> Any: return self._apply(P.Div, other, self)
+    def __neg__(self) -> Any: return self._apply(P.Neg, self)
+    def __pos__(self) -> Any: return self
+    def __abs__(self) -> Any: return F.abs(self)
+    def __matmul__(self, other: ArrayLike) -> Any: return F.matmul(self, other)
+    def __rmatmul__(self, other: ArrayLike) -> Any: return F.matmul(other, self)
+    def __pow__(self, p: ArrayLike) -> Any: return F.power(self, p)
+    def __rpow__(self, base: ArrayLike) -> Any: return F.power(base, self)
+
+    # comparisons are elementwise and carry no gradient
+    def __lt__(self, other: ArrayLike) -> Any: return self._apply(P.Less, self, other)
+    def __le__(self, other: ArrayLike) -> Any: return self._apply(P.LessEqual, self, other)
+    def __gt__(self, other: ArrayLike) -> Any: return self._apply(P.Greater, self, other)
+    def __ge__(self, other: ArrayLike) -> Any: return self._apply(P.GreaterEqual, self, other)
+    def __eq__(self, other: ArrayLike) -> Any: return self._apply(P.Equal, self, other)  # type: ignore[override]
+    def __ne__(self, other: ArrayLike) -> Any: return self._apply(P.NotEqual, self, other)  # type: ignore[override]
+
+    def __getitem__(self, index: Any) -> Any: return F.getitem(self, index)
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __iter__(self) -> Any: return (self[i] for i in range(len(self)))
 
     @property
     def T(self) -> Any:
-        return self.transpose()
+        return F.transpose(self)
 
-    def __len__(self) -> int:
-        return len(self._numbers())
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return F.sum(self, axis, keepdims)
 
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return F.mean(self, axis, keepdims)
 
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return F.prod(self, axis, keepdims)
 
-    # ---- operators ---------------------------------------------------------------------------
-    def __add__(self, other: ArrayLike) -> Any: return apply(P.Add, self, other)
-    def __radd__(self, other: ArrayLike) -> Any: return apply(P.Add, other, self)
-    def __sub__(self, other: ArrayLike) -> Any: return apply(P.Sub, self, other)
-    def __rsub__(self, other: ArrayLike) -> Any: return apply(P.Sub, other, self)
-    def __mul__(self, other: ArrayLike) -> Any: return apply(P.Mul, self, other)
-    def __rmul__(self, other: ArrayLike) -> Any: return apply(P.Mul, other, self)
-    def __truediv__(self, other: ArrayLike) -> Any: return apply(P.Div, self, other)
-    def __rtruediv__(self, other: ArrayLike) -> Any: return apply(P.Div, other, self)
-    def __matmul__(self, other: ArrayLike) -> Any: return matmul(self, other)
-    def __rmatmul__(self, other: ArrayLike) -> Any: return matmul(other, self)
-    def __neg__(self) -> Any: return apply(P.Neg, self)
-    def __pos__(self) -> Any: return self
-    def __pow__(self, p: float) -> Any: return power(self, p)
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return F.max(self, axis, keepdims)
 
-    def __rpow__(self, base: float) -> Any:
-        """base ** x = exp(x log(base)) for a constant base > 0."""
-        if not isinstance(base, numbers.Real) or base <= 0:
-            raise DTypeError(f"pow: constant ** {type(self).__name__} needs a positive real base, "
-                             f"got {base!r}")
-        return exp(self * float(np.log(base)))
+    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return F.min(self, axis, keepdims)
 
-    # comparisons give plain boolean arrays: they are constants for differentiation
-    def __lt__(self, other: ArrayLike) -> np.ndarray: return self._numbers() < _data(other)
-    def __le__(self, other: ArrayLike) -> np.ndarray: return self._numbers() <= _data(other)
-    def __gt__(self, other: ArrayLike) -> np.ndarray: return self._numbers() > _data(other)
-    def __ge__(self, other: ArrayLike) -> np.ndarray: return self._numbers() >= _data(other)
-
-    def __getitem__(self, index: Any) -> Any:
-        return apply(P.GetItem, self, index=_plain_index(index), shape=self.shape)
-
-    # ---- methods ---------------------------------------------------------------------------
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
-        return sum(self, axis, keepdims)
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
-        return mean(self, axis, keepdims)
+    def cumsum(self, axis: int | None = None) -> Any:
+        return F.cumsum(self, axis)
 
     def reshape(self, *shape: Any) -> Any:
-        return reshape(self, shape[0] if len(shape) == 1 else shape)
+        return F.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes: Any) -> Any:
-        return transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+        return F.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
 
-    def tanh(self) -> Any: return apply(P.Tanh, self)
-    def exp(self) -> Any: return apply(P.Exp, self)
-    def log(self) -> Any: return apply(P.Log, self)
-    def sigmoid(self) -> Any: return apply(P.Sigmoid, self)
-    def relu(self) -> Any: return apply(P.Relu, self)
-
-    def scatter_add(self, index: Any, shape: tuple[int, ...]) -> Any:
-        """zeros(shape) with self added at `index` (the adjoint of indexing)."""
-        return apply(P.ScatterAdd, self, index=_plain_index(index), shape=tuple(shape))
+    def ravel(self) -> Any: return F.ravel(self)
+    def flatten(self) -> Any: return F.ravel(self)
+    def squeeze(self, axis: Any = None) -> Any: return F.squeeze(self, axis)
+    def astype(self, dtype: Any) -> Any: return F.astype(self, dtype)
+    def tanh(self) -> Any: return F.tanh(self)
+    def exp(self) -> Any: return F.exp(self)
+    def log(self) -> Any: return F.log(self)
+    def sigmoid(self) -> Any: return F.sigmoid(self)
+    def relu(self) -> Any: return F.relu(self)
 
     # ---- numpy interoperability (NEP 13 / NEP 18) ------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        rule = _UFUNCS.get(ufunc)
-        if rule is None or method != "__call__" or kwargs:
-            return numpy_dispatch.unsupported_ufunc(ufunc, method, kwargs)
-        return rule(*inputs)
+        function = F.UFUNCS.get(ufunc)
+        if function is None or method != "__call__" or kwargs:
+            name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+            if function is not None and method == "__call__":
+                raise TypeError(f"{name}: keyword arguments {sorted(kwargs)} are not supported on "
+                                "Tensors")
+            raise TypeError(f"{name} is not supported on autograd_lite Tensors (differentiable "
+                            f"ufuncs: {', '.join(sorted('np.' + u.__name__ for u in F.UFUNCS))})")
+        return function(*inputs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        return numpy_dispatch.call_function(func, args, kwargs)
+        function = F.FUNCTIONS.get(func)
+        if function is None:
+            name = getattr(func, "__name__", repr(func))
+            hint = (" (to build an array from Tensors use autograd_lite.stack or concatenate)"
+                    if name in ("array", "asarray", "asanyarray") else "")
+            raise TypeError(f"np.{name} is not supported on autograd_lite Tensors{hint} "
+                            f"(differentiable functions: "
+                            f"{', '.join(sorted('np.' + f.__name__ for f in F.FUNCTIONS))})")
+        try:
+            return function(*args, **kwargs)
+        except TypeError as e:
+            if "argument" in str(e):  # an argument numpy has and autograd_lite does not
+                raise TypeError(f"np.{func.__name__} on a Tensor: {e}") from None
+            raise
 
 
 class Tensor(ArrayOperators):
-    """An ndarray that remembers how it was computed, so gradients can flow back through it.
+    """An ndarray that remembers how it was computed, so that gradients can flow back through it.
 
-    `Tensor(data, requires_grad=False)`: Python numbers and lists become float64; an ndarray
-    keeps its dtype and shares its memory (like `torch.as_tensor`). Only floating data may
-    require a gradient.
+    `Tensor(data, requires_grad=False)` copies `data` (like `torch.tensor` and `np.array`), so
+    that later changes to the caller's array cannot change a recorded graph. Python numbers and
+    lists become float64; an ndarray keeps its dtype (float32 stays float32). Only floating data
+    may require a gradient.
 
-    Gradients accumulate: each `backward()` adds into the `.grad` of every leaf it reaches,
-    as in PyTorch. Call `zero_grad()` (or set `.grad = None`) between steps.
+    Gradients accumulate: each `backward()` adds into the `.grad` of every leaf it reaches, as in
+    PyTorch. Call `zero_grad()` (or set `.grad = None`) between steps.
     """
 
     __slots__ = ("data", "grad", "_node", "__weakref__")
-    __array_priority__ = 1000  # make ndarray binary operators defer to Tensor
+    apply_primitive = staticmethod(record)
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
             data = data.data
         if isinstance(data, np.ndarray | np.generic):
-            arr = np.asarray(data)
+            arr = np.array(data)
         else:
             try:
-                arr = np.asarray(data)
+                arr = np.array(data)
             except (ValueError, TypeError) as e:
                 raise DTypeError(
                     f"Tensor: cannot make an array from {type(data).__name__}: {e}") from None
             if arr.dtype.kind in "iub":
                 arr = arr.astype(np.float64)
-        if arr.dtype.kind not in _NUMERIC_KINDS:
+        if arr.dtype.kind not in _REAL_KINDS:
             raise DTypeError(f"Tensor: data of dtype {arr.dtype} is not real numeric "
                              f"(shape {arr.shape}); use float64 or float32 numbers")
         self.data = arr
-        self.grad: np.ndarray | None = None
+        self.grad: Any = None
         self._node: Node | None = None
         if requires_grad:
             self.requires_grad = True
@@ -266,21 +315,32 @@ class Tensor(ArrayOperators):
             ", requires_grad=True" if self.requires_grad else "")
         return f"Tensor({body}{extra})"
 
-    def item(self) -> float:
+    def item(self) -> Any:
+        _refuse_in_trace(self, ".item()")
         if self.data.size != 1:
             raise ShapeError(f"item(): needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
 
     def __float__(self) -> float:
+        _refuse_in_trace(self, "float()")
         return float(self.item())
+
+    def __int__(self) -> int:
+        _refuse_in_trace(self, "int()")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        _refuse_in_trace(self, "bool() (an if, while, and, or)")
+        return bool(self.data)
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
+        _refuse_in_trace(self, ".numpy()")
         return self.data
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory)."""
-        return _make(self.data, None)
+        return record(P.StopGradient, self) if engine.tracing else _make(self.data, None)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (the next backward starts from zero)."""
@@ -290,156 +350,100 @@ class Tensor(ArrayOperators):
                  create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf), weighted by `grad`, into every leaf's `.grad`.
 
-        `grad` may be omitted only for a one-element tensor (it defaults to 1). The saved
-        values are freed afterwards unless `retain_graph=True`.
-
-        `create_graph=True` records the backward pass itself, for gradients of gradients: every
-        reached leaf's `.grad` becomes a Tensor that carries a graph (as in PyTorch), so
-        `x.grad` can be differentiated again (its numbers are `x.grad.data`). `retain_graph`
-        then defaults to True, since differentiating the gradient walks the forward graph again.
+        `grad` may be omitted only for a one-element tensor (it defaults to 1). The saved values
+        are freed afterwards unless `retain_graph=True`. `create_graph=True` records the backward
+        pass itself: every reached leaf's `.grad` becomes a Tensor with a graph (as in PyTorch),
+        which can be differentiated again; `retain_graph` then defaults to True.
         """
         if retain_graph is None:
             retain_graph = create_graph
         if self._node is None:
             raise RuntimeError("backward(): this tensor does not require grad (no leaf it was "
                                "computed from has requires_grad=True, or it was made in no_grad)")
+        seed = self._seed(grad)
+        if create_graph:
+            seed = grad if isinstance(grad, Tensor) else _make(seed, None)
+            engine.walk(self._node, seed, _accumulate_recorded, retain_graph, lift=_lift)
+        else:
+            engine.walk(self._node, seed, engine.accumulate_into_leaf, retain_graph)
+
+    def _seed(self, grad: ArrayLike | None) -> np.ndarray:
         if grad is None:
             if self.data.size != 1:
                 raise ShapeError(
                     f"backward(): grad can be implied only for a one-element output; this "
                     f"tensor has shape {self.shape}. Pass grad= an array of that shape.")
-            g = np.ones_like(self.data)
-        else:
-            g = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
-            if g.dtype.kind not in "fiu":
-                raise DTypeError(f"backward(): grad has dtype {g.dtype}; it must be real numeric")
-            if g.shape != self.shape:
-                raise ShapeError(f"backward(): grad has shape {g.shape} but the tensor has shape "
-                                 f"{self.shape}; they must be equal")
-            g = g.astype(np.result_type(g.dtype, self.dtype), copy=False)
-            if create_graph and isinstance(grad, Tensor):
-                g = grad  # keep the seed's own graph: the result may be differentiated w.r.t. it
-        engine.backward(self._node, g, retain_graph, create_graph)
-
-    def _numbers(self) -> np.ndarray:
-        return self.data
+            return np.ones_like(self.data)
+        g = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+        if g.dtype.kind not in "fiu":
+            raise DTypeError(f"backward(): grad has dtype {g.dtype}; it must be real numeric")
+        if g.shape != self.shape:
+            raise ShapeError(f"backward(): grad has shape {g.shape} but the tensor has shape "
+                             f"{self.shape}; they must be equal")
+        return g.astype(np.result_type(g.dtype, self.dtype), copy=False)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if self._node is not None:
+            _refuse_in_trace(self, "conversion to an ndarray")
             raise TypeError("converting a Tensor that requires grad to an ndarray would drop "
-                            "its graph; use .detach().numpy() (or .data) if that is intended")
+                            "its graph; use .detach().numpy() (or .data) if that is intended, "
+                            "and autograd_lite.stack or concatenate to build an array from "
+                            "Tensors")
         return self.data if dtype is None else self.data.astype(dtype)
 
 
-def _data(x: Any) -> Any:
-    """The plain values of a Tensor or Dual; anything else as it is."""
-    if type(x) is Tensor:
-        return x.data
-    return x._numbers() if isinstance(x, ArrayOperators) else x
+# ---- recorded backward passes ------------------------------------------------------------------
+def _lift(node: Node) -> tuple:
+    """The node's saved values as Tensors on the nodes that produced them (constants stay
+    plain), so that the rules, run on them, record their own nodes: a differentiable backward."""
+    parents = node.parents
+    lifted = []
+    for value, slot in zip(node.saved, node.op.saved_slots(len(parents))):
+        source = node if slot < 0 else parents[slot]
+        lifted.append(value if source is None else _make(value, source))
+    return tuple(lifted)
 
 
-def _shape(x: Any) -> tuple[int, ...]:
-    shape = getattr(_data(x), "shape", None)
-    return np.shape(x) if shape is None else shape
+def _accumulate_recorded(node: LeafNode, g: Any) -> None:
+    """Leaf accumulation for `backward(create_graph=True)`: `.grad` becomes a Tensor."""
+    tensor = node.tensor()
+    if tensor is None:
+        return
+    g = g if isinstance(g, Tensor) else _make(np.asarray(g), None)
+    g = _make(np.array(g.data, dtype=tensor.data.dtype), g._node)  # own the buffer
+    tensor.grad = g if tensor.grad is None else tensor.grad + g
 
 
-def _plain_index(index: Any) -> Any:
-    if isinstance(index, tuple):
-        return tuple(_data(i) for i in index)
-    return _data(index)
+def gradients(output: Tensor, seed: ArrayLike, targets: list[Tensor],
+              retain_graph: bool = True) -> list[Tensor | None]:
+    """d(output)/d(target), weighted by `seed`, for each target, as recorded Tensors.
+
+    Like `torch.autograd.grad(..., create_graph=True)`: no leaf's `.grad` is touched, and each
+    result is a Tensor that remembers how it was computed (None where `output` does not depend
+    on that target). The walk stops below the earliest target.
+    """
+    if output._node is None or not targets:
+        return [None] * len(targets)
+    wanted: dict[Node, list[int]] = {}
+    for i, t in enumerate(targets):
+        wanted.setdefault(t._node, []).append(i)
+    floor = min(t._node.seq for t in targets)
+    results: list[Any] = [None] * len(targets)
+
+    def collect(node: Node, g: Any) -> bool:
+        for i in wanted.get(node, ()):
+            results[i] = g
+        return node.seq <= floor  # every node still pending is older than every target
+
+    seed = seed if isinstance(seed, Tensor) else _make(np.asarray(seed), None)
+    engine.walk(output._node, seed, lambda node, g: None, retain_graph, lift=_lift,
+                visit=collect)
+    return results
 
 
-def _axis_tuple(axis: Any) -> Any:
-    return tuple(axis) if isinstance(axis, list) else axis
-
-
-# ---- public functions (each records one primitive) --------------------------------------------
-def _as_tensor(x: ArrayLike) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    return x if type(x) is _forward.Dual else Tensor(x)  # a Dual goes on to `apply`
-
-
-def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """a @ b for 1-D and 2-D operands."""
-    sa, sb = _shape(a), _shape(b)
-    if not (1 <= len(sa) <= 2 and 1 <= len(sb) <= 2):
-        raise ShapeError(f"matmul: operands must be 1-D or 2-D, got shapes {sa} and {sb}")
-    if sa[-1] != sb[0]:
-        raise ShapeError(f"matmul: shapes {sa} and {sb} are not aligned: "
-                         f"{sa[-1]} (last axis of the first) != {sb[0]} (first axis of the second)")
-    return apply(P.MatMul, a, b)
-
-
-def power(x: ArrayLike, p: float) -> Tensor:
-    """x ** p for a constant exponent p."""
-    if type(p) is not float and type(p) is not int and (isinstance(p, Tensor) or np.ndim(p) != 0):
-        raise DTypeError("pow: the exponent must be a constant number; for a Tensor exponent "
-                         "write exp(p * log(x))")
-    return apply(P.Pow, x, p=p)
-
-
-def sum(x: ArrayLike, axis: int | tuple[int, ...] | None = None,  # noqa: A001
-        keepdims: bool = False) -> Tensor:
-    """Sum over `axis` (all axes by default)."""
-    x = _as_tensor(x)
-    return apply(P.Sum, x, axis=_axis_tuple(axis), keepdims=keepdims, shape=x.shape)
-
-
-def mean(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
-         keepdims: bool = False) -> Tensor:
-    """Mean over `axis` (all axes by default)."""
-    x = _as_tensor(x)
-    return apply(P.Mean, x, axis=_axis_tuple(axis), keepdims=keepdims, shape=x.shape)
-
-
-def reshape(x: ArrayLike, shape: Any) -> Tensor:
-    """The same entries in a new shape."""
-    x = _as_tensor(x)
-    return apply(P.Reshape, x, new_shape=shape, shape=x.shape)
-
-
-def transpose(x: ArrayLike, axes: Any = None) -> Tensor:
-    """Permute axes (reverse them by default)."""
-    return apply(P.Transpose, _as_tensor(x), axes=None if axes is None else tuple(axes))
-
-
-def broadcast_to(x: ArrayLike, shape: Any) -> Tensor:
-    """A broadcast view of x with the given shape."""
-    return apply(P.BroadcastTo, _as_tensor(x), new_shape=tuple(shape))
-
-
-def tanh(x: ArrayLike) -> Tensor:
-    """Hyperbolic tangent."""
-    return apply(P.Tanh, x)
-
-
-def exp(x: ArrayLike) -> Tensor:
-    """Exponential."""
-    return apply(P.Exp, x)
-
-
-def log(x: ArrayLike) -> Tensor:
-    """Natural logarithm."""
-    return apply(P.Log, x)
-
-
-def sigmoid(x: ArrayLike) -> Tensor:
-    """Logistic function 1 / (1 + exp(-x))."""
-    return apply(P.Sigmoid, x)
-
-
-def relu(x: ArrayLike) -> Tensor:
-    """max(x, 0)."""
-    return apply(P.Relu, x)
-
-
-def mse(prediction: ArrayLike, target: ArrayLike) -> Tensor:
-    """mean((prediction - target)^2) as one node."""
-    return apply(P.MSE, prediction, target)
-
-
-from . import forward as _forward  # noqa: E402  (forward mode builds on the functions above)
-from . import numpy_dispatch  # noqa: E402  (its tables refer to the functions above)
-
-_UFUNCS = numpy_dispatch.UFUNCS
+def traced_input(data: np.ndarray) -> Tensor:
+    """A leaf for an input of a function being compiled (any dtype; never accumulates)."""
+    t = _make(data, None)
+    t._node = LeafNode(t)
+    t._node.traced = ((), data.dtype)
+    return t

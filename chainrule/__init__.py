@@ -1,22 +1,25 @@
-"""chainrule: the chapter's tanh basis-function ridge regression, differentiated two ways.
+"""chainrule: the chapter's tanh basis-function ridge regression, differentiated three ways.
 
-- ``engine="explicit"``: the chapter's multivariate chain rule with the full N x (D+1) x K
+- ``route="explicit"``: the chapter's multivariate chain rule with the full N x (D+1) x K
   Jacobian, recomputing the forward pass in each helper, exactly as the text does;
-- ``engine="backprop"``: the same forward code recorded on the ``autograd_lite`` tape and
-  differentiated by one backward pass.
+- ``route="backprop"``: the same forward code recorded on the ``autograd_lite`` tape and
+  differentiated by one backward pass;
+- ``route="compiled"``: that tape, traced once and run as a generated numpy program.
 
-``python -m chainrule`` runs the chapter's Potsdam experiment with both and compares them.
+``python -m chainrule`` runs the chapter's Potsdam experiment with the routes and compares them.
+The modules, each importing only the ones before it: chapter (the numbers) -> weather (the
+data) -> model -> experiment -> newton, deep, tape_view -> __main__.
 """
 
 from .model import (
     DEFAULT_MAX_JACOBIAN_BYTES,
-    ENGINES,
+    ROUTES,
     BasisFunctionRidgeRegressionGD,
     JacobianTooLarge,
     TanhBasis,
-    basis_Z,
     jacobian_nbytes,
     ridge_loss,
+    ridge_regression_loss,
     tanh_basis,
 )
 from .weather import (
@@ -28,8 +31,8 @@ from .weather import (
 )
 
 __all__ = [
-    "DEFAULT_MAX_JACOBIAN_BYTES", "ENGINES", "BasisFunctionRidgeRegressionGD", "JacobianTooLarge",
-    "TanhBasis", "basis_Z", "jacobian_nbytes", "ridge_loss", "tanh_basis",
+    "DEFAULT_MAX_JACOBIAN_BYTES", "ROUTES", "BasisFunctionRidgeRegressionGD", "JacobianTooLarge",
+    "TanhBasis", "jacobian_nbytes", "ridge_loss", "ridge_regression_loss", "tanh_basis",
     "WeatherData", "WeatherDataError", "WeatherDataUnavailable", "find_weather_file",
     "load_weather_data",
 ]

@@ -1,14 +1,25 @@
-"""`python -m chainrule`: the chapter's Potsdam experiment, explicit chain rule vs backprop."""
+"""`python -m chainrule`: the chapter's experiment by the explicit chain rule, the eager tape and
+the compiled tape, with the chapter's numbers and what each route costs per iteration."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
+import numpy as np
+
+import autograd_lite as ag
+
+from . import chapter
 from . import experiment as ex
-from . import newton
-from .weather import DEFAULT_STATION, WeatherDataUnavailable, load_weather_data
+from .model import ROUTES, ridge_regression_loss
+from .newton import fit_newton_w
+from .weather import WeatherDataUnavailable, load_weather_data
+
+DESCRIPTIONS = {"explicit": "the chapter's explicit Jacobian", "backprop": "the eager tape",
+                "compiled": "the tape compiled once to a numpy program"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -16,18 +27,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m chainrule",
         description="Fit the chapter's tanh basis-function ridge regression to the daily "
                     "maximum (or minimum) temperatures of a weather station (default: Potsdam, "
-                    "NOAA GHCN-Daily GM000003342) by the explicit chain rule and by "
-                    "back-propagation, and compare them.")
-    p.add_argument("--station", default=DEFAULT_STATION,
+                    "NOAA GHCN-Daily GM000003342) by the explicit chain rule, by the eager "
+                    "back-propagation tape and by the compiled tape, and compare them.")
+    p.add_argument("--station", default=chapter.STATION,
                    help="GHCN-Daily station id (default: %(default)s, Potsdam, shipped with the "
                         "package); another station's file is downloaded from NOAA into the cache")
-    p.add_argument("--element", type=str.upper, choices=("TMAX", "TMIN"), default="TMAX",
+    p.add_argument("--element", type=str.upper, choices=("TMAX", "TMIN"), default=chapter.ELEMENT,
                    help="the daily series to fit (case-insensitive; default: %(default)s)")
-    p.add_argument("--year", type=int, default=ex.CHAPTER_YEAR)
-    p.add_argument("--n-train", type=int, default=ex.CHAPTER_N_TRAIN)
-    p.add_argument("--iterations", type=int, default=ex.CHAPTER_ITERATIONS)
-    p.add_argument("--seed", type=int, default=ex.CHAPTER_SEED)
-    p.add_argument("--engine", choices=("explicit", "backprop", "both"), default="both")
+    p.add_argument("--year", type=int, default=chapter.YEAR)
+    p.add_argument("--n-train", type=int, default=chapter.N_TRAIN)
+    p.add_argument("--iterations", type=int, default=chapter.ITERATIONS)
+    p.add_argument("--seed", type=int, default=chapter.SEED)
+    p.add_argument("--routes", nargs="+", choices=ROUTES, default=list(ROUTES),
+                   help="the routes to run (default: all three)")
+    p.add_argument("--budget", type=float, default=30.0,
+                   help="seconds per route for the explicit and eager routes, which stop early "
+                        "(and say so) when a full run would take longer; the compiled route always "
+                        "runs to completion (default: %(default)s)")
+    p.add_argument("--full", action="store_true", help="run every route to completion")
+    p.add_argument("--show-code", action="store_true",
+                   help="print the program compiled for the chapter's loss and gradients, and exit")
     p.add_argument("--data", type=Path, default=None,
                    help="station file or folder (default: $CHAINRULE_DATA, then the file "
                         "shipped for the default station, then the cache folder "
@@ -41,47 +60,106 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.iterations < 0:
         p.error("--iterations must be >= 0")
+    if not args.budget > 0:
+        p.error("--budget must be > 0")
     return args
+
+
+def show_code(split: ex.Split) -> str:
+    """The program `compile` writes for the chapter's loss and both gradients."""
+    compiled = ag.compile(ridge_regression_loss, argnums=(0, 1))
+    X = split.x_train[:, np.newaxis]
+    compiled(np.array(chapter.W0), np.zeros(chapter.W0.shape[1]), X, split.y_train,
+             chapter.RIDGE, chapter.RIDGE_BASIS)
+    return compiled.source
+
+
+def report(result: ex.FitResult, asked: int) -> str:
+    lines = [f"\n[{result.route}]  ({DESCRIPTIONS[result.route]})"]
+    if result.completed:
+        lines += [f"    training MSE : {result.train_mse:.4f}",
+                  f"    test MSE : {result.test_mse:.4f}"]
+    else:
+        full = result.seconds / result.iterations * asked
+        lines.append(f"    timed on {result.iterations:,} of {asked:,} iterations (a full run "
+                     f"would take about {full:.0f} s; --full runs every route to completion)")
+    lines.append(f"    wall time : {result.seconds:.2f} s ({result.microseconds_per_iteration:.1f} "
+                 f"us per iteration)")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         data = load_weather_data(year=args.year, path=args.data, station=args.station)
-    except (WeatherDataUnavailable, ValueError) as e:  # ValueError: bad id or WeatherDataError
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
         split = ex.chapter_split(data, args.n_train, args.seed, element=args.element)
-    except ValueError as e:
+    except (WeatherDataUnavailable, ValueError) as e:  # ValueError: a bad id, file or split
         print(f"error: {e}", file=sys.stderr)
         return 2
-    engines = ("explicit", "backprop") if args.engine == "both" else (args.engine,)
+    if args.show_code:
+        print(show_code(split))
+        return 0
     print(f"Station {data.station} ({data.source.name}), {args.element}, year {args.year}: "
           f"{len(split.x_train)} training / {len(split.x_test)} test days, seed {args.seed}, "
           f"{args.iterations:,} gradient-descent iterations")
-    results = []
-    for engine in engines:
-        progress = ex.ProgressLine(engine, args.iterations, split.x_train, split.y_train)
-        every = max(args.iterations // 200, 1)
-        results.append(ex.fit_chapter_model(split, engine, args.iterations, progress, every))
+    results = {}
+    for route in [r for r in ROUTES if r in args.routes]:
+        budget = math.inf if args.full or route == "compiled" else args.budget
+        steps = ex.budgeted_iterations(split, route, args.iterations, budget)
+        progress = ex.ProgressLine(route, steps, split.x_train, split.y_train)
+        result = ex.fit_chapter_model(split, route, steps, progress, max(steps // 200, 1),
+                                      asked=args.iterations)
         progress.close()
-        r = results[-1]
-        print(f"\n[{engine}]\n    training MSE : {r.train_mse:.4f}\n    test MSE : "
-              f"{r.test_mse:.4f}\n    wall time : {r.seconds:.2f} s "
-              f"({r.microseconds_per_iteration:.1f} us per iteration)")
-    if len(results) == 2:
-        explicit, backprop = results
-        absolute, relative = ex.max_parameter_difference(explicit.model, backprop.model)
-        print(f"\nspeedup of backprop over explicit: {explicit.seconds / backprop.seconds:.2f}x")
-        print(f"max difference of final parameters (W and w) between the routes: "
+        results[route] = result
+        print(report(result, args.iterations))
+    per_step = {r: res.microseconds_per_iteration for r, res in results.items()}
+    if len(results) > 1:
+        print("\nper iteration: " + ", ".join(f"{r} {us:.1f} us" for r, us in per_step.items()))
+        if "explicit" in per_step:
+            print("speedup over explicit: " + ", ".join(
+                f"{r} {per_step['explicit'] / us:.2f}x" for r, us in per_step.items()
+                if r != "explicit"))
+    done = [res for res in results.values() if res.completed]
+    for a, b in zip(done, done[1:]):
+        absolute, relative = ex.max_parameter_difference(a.model, b.model)
+        print(f"final parameters (W and w), {a.route} vs {b.route}: max difference "
               f"{absolute:.3g} absolute, {relative:.3g} relative")
     if args.newton_w:
-        newton.run_chapter(split, args.iterations, results)
-    figure = ex.plot_chapter_figure(split, results[-1], args.year, args.out,
-                                    element=args.element)
+        print(newton_report(split, args.iterations, done[-1] if done else None))
+    figure_from = done[-1] if done else list(results.values())[-1]
+    figure = ex.plot_chapter_figure(split, figure_from, args.year, args.out, element=args.element)
     print(f"\nfigure: {figure}")
     return 0
+
+
+def newton_report(split: ex.Split, iterations: int, reference: ex.FitResult | None) -> str:
+    """`--newton-w`: the chapter's setting with w fitted by Newton steps, beside plain GD."""
+    target = reference.train_mse if reference else chapter.TRAIN_MSE
+    progress = ex.ProgressLine("Newton w", iterations, split.x_train, split.y_train)
+    fit = fit_newton_w(split.x_train, split.y_train, chapter.W0, chapter.LEARNING_RATE,
+                       chapter.RIDGE, chapter.RIDGE_BASIS, iterations, callback=progress,
+                       callback_every=max(iterations // 200, 1), target_mse=target)
+    progress.close()
+    model = fit.model
+    status = ("loss settled (relative change < 1e-10)" if fit.converged
+              else "loss still moving by more than 1e-10 relative: stopped at the cap")
+    if reference:
+        label = f"plain GD ({reference.route}, {reference.iterations:,} iterations)"
+        ref_train, ref_test = reference.train_mse, reference.test_mse
+    else:
+        label = f"plain GD (the chapter, {chapter.ITERATIONS:,} iterations)"
+        ref_train, ref_test = chapter.TRAIN_MSE, chapter.TEST_MSE
+    reached = (f"after {fit.target_reached_at:,} iterations" if fit.target_reached_at
+               else "not within the run")
+    us = 1e6 * fit.seconds / max(fit.iterations, 1)
+    return (f"\n[GD step on W + Newton step for w (Hessian in w from the tape)]\n"
+            f"    iterations : {fit.iterations:,} ({status})\n"
+            f"    training MSE : {model.mse(split.x_train, split.y_train):.4f}\n"
+            f"    test MSE : {model.mse(split.x_test, split.y_test):.4f}\n"
+            f"    loss : {fit.loss:.6f}\n"
+            f"    wall time : {fit.seconds:.2f} s ({us:.1f} us per iteration)\n"
+            f"    {label}: training MSE {ref_train:.4f}, test MSE {ref_test:.4f}\n"
+            f"    training MSE <= {target:.4f} reached: {reached}")
 
 
 if __name__ == "__main__":

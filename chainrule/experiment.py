@@ -1,13 +1,14 @@
-"""The chapter's experiment: Potsdam daily maximum temperatures, year 1900, 100 training days.
+"""The chapter's experiment: one year of a station's daily temperatures, 100 training days.
 
-Fits the tanh basis-function ridge regression with W0 = [[0.1, 0.2, 0.3], [-10, -50, -100]],
-ridge = ridge_basis = 0.1, learning rate 1e-5 and 1,000,000 gradient-descent steps, by the
-explicit chain rule and/or by back-propagation, and reports training and test MSE (the chapter
-reports 20.0247 and 20.5147), wall time and the speedup of one route over the other.
+Fits the chapter's tanh basis-function ridge regression from its W0 (see `chapter.py`) by one
+route (the explicit chain rule, the eager tape or the compiled tape) and reports training and
+test MSE, wall time and microseconds per iteration; `budgeted_fit` stops a slow route early and
+says so.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -17,16 +18,9 @@ from typing import TextIO
 
 import numpy as np
 
+from . import chapter
 from .model import BasisFunctionRidgeRegressionGD, TanhBasis
 from .weather import WeatherData
-
-CHAPTER_W0 = np.array([[0.1, 0.2, 0.3], [-10.0, -50.0, -100.0]])
-CHAPTER_YEAR = 1900
-CHAPTER_N_TRAIN = 100
-CHAPTER_SEED = 2
-CHAPTER_ITERATIONS = 1_000_000
-CHAPTER_LEARNING_RATE = 1e-5
-CHAPTER_RIDGE = 0.1
 
 _ELEMENT_LABELS = {"TMAX": "Maximum", "TMIN": "Minimum"}
 
@@ -43,22 +37,24 @@ class Split:
 
 @dataclass(frozen=True)
 class FitResult:
-    """One route's outcome: its model, MSEs and timing."""
+    """One route's outcome: its model, MSEs and timing; `completed` if it ran every iteration
+    asked for (a budgeted run may stop early)."""
 
-    engine: str
+    route: str
     model: BasisFunctionRidgeRegressionGD
     train_mse: float
     test_mse: float
     seconds: float
     iterations: int
+    completed: bool = True
 
     @property
     def microseconds_per_iteration(self) -> float:
         return 1e6 * self.seconds / max(self.iterations, 1)
 
 
-def chapter_split(data: WeatherData, n_train: int = CHAPTER_N_TRAIN,
-                  seed: int = CHAPTER_SEED, element: str = "tmax") -> Split:
+def chapter_split(data: WeatherData, n_train: int = chapter.N_TRAIN,
+                  seed: int = chapter.SEED, element: str = chapter.ELEMENT) -> Split:
     """x = day of the year, y = `element` (the chapter's TMAX by default, or TMIN);
     `np.random.seed(seed); idx = np.random.permutation(n)`.
 
@@ -79,18 +75,40 @@ def chapter_split(data: WeatherData, n_train: int = CHAPTER_N_TRAIN,
     return Split(x[train], y[train], x[test], y[test])
 
 
-def fit_chapter_model(split: Split, engine: str, iterations: int = CHAPTER_ITERATIONS,
+def chapter_model(route: str, iterations: int = chapter.ITERATIONS
+                  ) -> BasisFunctionRidgeRegressionGD:
+    """The chapter's model at its starting point W0, with its learning rate and ridges."""
+    return BasisFunctionRidgeRegressionGD(
+        TanhBasis(chapter.W0), learning_rate=chapter.LEARNING_RATE, num_iterations=iterations,
+        ridge=chapter.RIDGE, ridge_basis=chapter.RIDGE_BASIS, route=route)
+
+
+def fit_chapter_model(split: Split, route: str, iterations: int = chapter.ITERATIONS,
                       progress: Callable[[int, BasisFunctionRidgeRegressionGD], None] | None = None,
-                      progress_every: int = 10_000) -> FitResult:
-    """Fit the chapter's model from W0 by `iterations` gradient steps with one route."""
-    model = BasisFunctionRidgeRegressionGD(
-        TanhBasis(CHAPTER_W0), learning_rate=CHAPTER_LEARNING_RATE, num_iterations=iterations,
-        ridge=CHAPTER_RIDGE, ridge_basis=CHAPTER_RIDGE, engine=engine)
+                      progress_every: int = 10_000, asked: int | None = None) -> FitResult:
+    """Fit the chapter's model from W0 by `iterations` gradient steps with one route
+    (`asked`: the iterations the caller wanted, if it ran fewer)."""
+    model = chapter_model(route, iterations)
     start = time.perf_counter()
     model.fit(split.x_train, split.y_train, callback=progress, callback_every=progress_every)
     seconds = time.perf_counter() - start
-    return FitResult(engine, model, model.mse(split.x_train, split.y_train),
-                     model.mse(split.x_test, split.y_test), seconds, iterations)
+    return FitResult(route, model, model.mse(split.x_train, split.y_train),
+                     model.mse(split.x_test, split.y_test), seconds, iterations,
+                     asked is None or iterations >= asked)
+
+
+def budgeted_iterations(split: Split, route: str, iterations: int, budget_seconds: float,
+                        probe: int = 2_000) -> int:
+    """How many of `iterations` steps fit in the budget, from a timed probe of `probe` steps
+    (rounded down to two significant digits, so that the number reads well)."""
+    if budget_seconds == math.inf or iterations <= probe:
+        return iterations
+    per_step = fit_chapter_model(split, route, probe).seconds / probe
+    fits = int(budget_seconds / per_step)
+    if fits >= iterations:
+        return iterations
+    digits = 10 ** max(len(str(fits)) - 2, 0)
+    return max(probe, fits // digits * digits)
 
 
 class ProgressLine:
@@ -133,7 +151,7 @@ def plot_chapter_figure(split: Split, result: FitResult, year: int, out: Path,
     ax.plot(split.x_test, split.y_test, "x", color="tab:orange", markersize=4,
             label=f"test MSE = {result.test_mse:.4f}")
     ax.plot(days, result.model.pred(days), "-", color="black", linewidth=2,
-            label=f"fit ({result.engine})")
+            label=f"fit ({result.route})")
     ax.set_ylim(-27, 39)
     ax.set_xlabel("day of the year")
     ax.set_ylabel(f"{_ELEMENT_LABELS[element.upper()]} Temperature - degree C")

@@ -5,7 +5,7 @@ bytes that tape saves for backward and the bytes of the chapter's explicit N x (
 Jacobian, for the chapter's size and for large ones, and draws the tape as a PNG.
 
 The loss is the model's own forward code (``TanhBasis.transform`` and ``ridge_loss``) run on
-leaf Tensors W and w, exactly what ``engine="backprop"`` differentiates. Shapes and bytes do not
+leaf Tensors W and w, exactly what ``route="backprop"`` differentiates. Shapes and bytes do not
 depend on the data's values, so no weather file is needed: the chapter configuration uses its
 split's day indices (seed 2) with a seasonal stand-in for the temperatures, the others random
 numbers. The tape is really recorded at every size (at most a few hundred MB); the Jacobian is
@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from autograd_lite import Tensor
-from autograd_lite.trace import Trace, human_bytes, trace
+from autograd_lite import TapeView, Tensor, view_tape
+from autograd_lite.formatting import format_bytes
 
-from .experiment import CHAPTER_RIDGE, CHAPTER_SEED, CHAPTER_W0
-from .model import TanhBasis, jacobian_nbytes, ridge_loss
+from . import chapter
+from .model import jacobian_nbytes, ridge_regression_loss
 
 CHAPTER_CONFIG = (100, 1, 3)
 LARGE_CONFIGS = ((1_000_000, 1, 3), (10_000, 64, 256))
@@ -44,27 +44,25 @@ def chapter_loss(N: int, D: int, K: int,
     chapter, w0 = 0 (where ``fit`` starts). Other sizes use random data and parameters.
     """
     if (N, D, K) == CHAPTER_CONFIG:
-        X = np.random.RandomState(CHAPTER_SEED).permutation(365)[:N].astype(float)
-        y = 10.0 - 12.0 * np.cos(2 * np.pi * (X - 15.0) / 365)  # seasonal stand-in for TMAX
-        W0, w0 = CHAPTER_W0.copy(), np.zeros(K)
+        X = np.random.RandomState(chapter.SEED).permutation(365)[:N].astype(float)[:, None]
+        y = 10.0 - 12.0 * np.cos(2 * np.pi * (X[:, 0] - 15.0) / 365)  # a stand-in for TMAX
+        W0, w0 = chapter.W0.copy(), np.zeros(K)
     else:
         rng = np.random.default_rng(seed)
         X, y = rng.standard_normal((N, D)), rng.standard_normal(N)
         W0, w0 = 0.1 * rng.standard_normal((D + 1, K)), rng.standard_normal(K)
-    basis = TanhBasis(W0)
-
     def loss(W: Tensor, w: Tensor) -> Tensor:
-        return ridge_loss(basis.transform(X, W), y, w, W, CHAPTER_RIDGE, CHAPTER_RIDGE)
+        return ridge_regression_loss(W, w, X, y, chapter.RIDGE, chapter.RIDGE_BASIS)
 
     return loss, W0, w0
 
 
-def chapter_trace(N: int = 100, D: int = 1, K: int = 3) -> Trace:
+def chapter_tape(N: int = 100, D: int = 1, K: int = 3) -> TapeView:
     """The tape of the chapter's loss at (N, D, K), leaves named W and w."""
     loss, W0, w0 = chapter_loss(N, D, K)
-    tr = trace(loss, W0, w0)
-    tr.title = f"tape of the chapter's loss L(W, w), N={N:,} D={D} K={K}"
-    return tr
+    tape = view_tape(loss, W0, w0)
+    tape.title = f"tape of the chapter's loss L(W, w), N={N:,} D={D} K={K}"
+    return tape
 
 
 @dataclass(frozen=True)
@@ -89,10 +87,10 @@ def compare_bytes(configs: Sequence[tuple[int, int, int]]) -> list[BytesRow]:
     """Record the tape at each (N, D, K) and measure it; the Jacobian is only counted."""
     rows = []
     for N, D, K in configs:
-        tr = chapter_trace(N, D, K)
-        rows.append(BytesRow(N, D, K, tr.n_nodes, tr.saved_bytes, tr.unique_saved_bytes,
-                             tr.unique_activation_bytes, jacobian_nbytes(N, D, K)))
-        del tr
+        tape = chapter_tape(N, D, K)
+        rows.append(BytesRow(N, D, K, tape.n_nodes, tape.saved_bytes, tape.unique_saved_bytes,
+                             tape.unique_activation_bytes, jacobian_nbytes(N, D, K)))
+        del tape
     return rows
 
 
@@ -119,7 +117,7 @@ def bytes_table(rows: Sequence[BytesRow]) -> str:
 
 
 def _size(n: int) -> str:
-    return f"{n:,} B" if n < 100_000 else f"{human_bytes(n)} ({n:,} B)"
+    return f"{n:,} B" if n < 10_000 else f"{format_bytes(n)} ({n:,} B)"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -137,16 +135,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    tr = chapter_trace(*CHAPTER_CONFIG)
-    print(tr)
+    tape = chapter_tape(*CHAPTER_CONFIG)
+    print(tape)
     print()
     configs = [CHAPTER_CONFIG] + ([] if args.no_large else list(LARGE_CONFIGS))
     print(bytes_table(compare_bytes(configs)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"\ntape drawing written to {tr.draw(args.out)}")
+    print(f"\ntape drawing written to {tape.draw(args.out)}")
     if args.dot is not None:
         args.dot.parent.mkdir(parents=True, exist_ok=True)
-        args.dot.write_text(tr.to_dot(), encoding="utf-8")
+        args.dot.write_text(tape.to_dot(), encoding="utf-8")
         print(f"DOT text written to {args.dot}")
     return 0
 

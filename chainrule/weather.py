@@ -50,6 +50,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import chapter
+
 __all__ = [
     "DEFAULT_STATION",
     "CACHE_ENV_VAR",
@@ -67,7 +69,7 @@ __all__ = [
 ]
 
 #: GHCN-Daily id of the chapter's station (Potsdam, Germany).
-DEFAULT_STATION = "GM000003342"
+DEFAULT_STATION = chapter.STATION
 #: Environment variable naming a data file, or a folder holding a ``<station>.*`` file.
 ENV_VAR = "CHAINRULE_DATA"
 #: Environment variable naming the download cache folder (overrides the user cache default).

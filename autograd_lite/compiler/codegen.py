@@ -1,0 +1,194 @@
+"""Write a `Program` as Python source, one assignment per line, and compile it once.
+
+The source is for people too: named inputs, values numbered in order, a comment on each line
+naming the primitive (and, in the backward pass, the forward value whose rule wrote it).
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+from typing import Any
+
+import numpy as np
+
+from .. import ops as P
+from .ir import Eqn, Operand, Program, Var
+from .passes import VIEWS, IndexAdd, Outer
+
+
+def _index_add(base: np.ndarray, values: Any, index: Any) -> np.ndarray:
+    """base[index] += values in place (basic indexing: no entry twice), returning base."""
+    base[index] += values
+    return base
+
+
+def _index_add_at(base: np.ndarray, values: Any, index: Any) -> np.ndarray:
+    """base with values added at index in place, each repeated integer index adding again."""
+    np.add.at(base, index, values)
+    return base
+
+
+def _scatter_add(values: Any, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    """zeros(shape) with values added at index (repeated integer indices add up)."""
+    return _index_add_at(np.zeros(shape, dtype=np.result_type(values)), values, index)
+
+
+def _index(template: tuple, names: list[str]) -> str:
+    def one(p: Any) -> str:
+        if isinstance(p, slice):
+            text = ("" if p.start is None else str(p.start)) + ":" + (
+                "" if p.stop is None else str(p.stop))
+            return text + ("" if p.step is None else f":{p.step}")
+        if p is None:
+            return "None"
+        if p is Ellipsis:
+            return "..."
+        if isinstance(p, P.Slot):
+            return names[p.k]
+        return str(int(p))
+
+    return ", ".join(one(p) for p in template) + ("," if len(template) == 1 and isinstance(
+        template[0], P.Slot) else "")
+
+
+class _Writer:
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.names: dict[int, str] = {id(v): v.name for v in program.inputs}
+        self.namespace: dict[str, Any] = {"np": np, "index_add": _index_add,
+                                          "index_add_at": _index_add_at,
+                                          "scatter_add": _scatter_add}
+        self.constants: list[str] = []
+
+    def name(self, x: Operand, dtype: np.dtype | None = None) -> str:
+        if isinstance(x, Var):
+            return self.names[id(x)]
+        v = x.value
+        if isinstance(v, bool | int | float):
+            return repr(v)
+        if isinstance(v, np.ndarray | np.generic) and v.ndim == 0 and v.dtype == np.float64 and (
+                dtype is None or dtype == np.float64):
+            return repr(float(v))  # the same dtype rules as a float64 scalar here
+        label = f"c{len(self.constants)}"
+        self.namespace[label] = v
+        self.constants.append(f"{label}: {np.asarray(v).dtype} {np.shape(v)}")
+        return label
+
+    def expression(self, e: Eqn) -> str:
+        op, p = e.op, e.params
+        ins = [self.name(x, e.out.dtype) for x in e.ins]
+        if e.buffer is not None and op.ufunc is not None:
+            return f"np.{op.ufunc.__name__}({', '.join(ins)}, out={self.names[id(e.buffer)]})"
+        if op is P.Matmul and e.layout == "F":
+            return f"({ins[1]}.T @ {ins[0]}.T).T"
+        if op is Outer:
+            return (f"np.multiply.outer({ins[1]}, {ins[0]}).T" if e.layout == "F"
+                    else f"np.multiply.outer({ins[0]}, {ins[1]})")
+        if op is P.Getitem:
+            return f"{ins[0]}[{_index(p['template'], ins[1:])}]"
+        if op is P.ScatterAdd:
+            return f"scatter_add({ins[0]}, {p['shape']}, np.s_[{_index(p['template'], ins[1:])}])"
+        if op is IndexAdd:
+            base = ins[0] if e.buffer is not None else f"{ins[0]}.copy()"
+            helper = "index_add_at" if len(ins) > 2 else "index_add"
+            return f"{helper}({base}, {ins[1]}, np.s_[{_index(p['template'], ins[2:])}])"
+        if op in (P.Sum, P.Mean):
+            axis = p["axis"]
+            args = ([] if axis is None else [f"axis={axis[0] if len(axis) == 1 else axis}"]) + (
+                ["keepdims=True"] if p["keepdims"] else [])
+            return f"{ins[0]}.{op.name}({', '.join(args)})"
+        if op is P.Transpose:
+            reverse = tuple(reversed(range(len(p["axes"]))))
+            return f"{ins[0]}.T" if p["axes"] == reverse else f"{ins[0]}.transpose({p['axes']})"
+        if op is P.Reshape:
+            return f"{ins[0]}.reshape({p['new_shape']})"
+        if op is P.Pow:
+            return f"{ins[0]} ** {p['p']!r}"
+        if op is P.Cast:
+            return f"{ins[0]}.astype(np.{p['dtype'].name})"
+        if op is P.Einsum:
+            return f"np.einsum({p['subscripts']!r}, {', '.join(ins)})"
+        if op is P.Concatenate:
+            return f"np.concatenate(({', '.join(ins)},), axis={p['axis']})"
+        if op.code is not None:
+            names = [n.lstrip("*") for n in op.inputs]
+            return op.code.format(**dict(zip(names, ins)), **{k: repr(v) for k, v in p.items()})
+        self.namespace[op.name] = op.forward
+        return f"{op.name}({', '.join(ins + [f'{k}={v!r}' for k, v in p.items()])})"
+
+    def comment(self, e: Eqn) -> str:
+        if e.note == "forward":
+            return op_label(e)
+        origin = e.origin
+        where = f" {self.names[id(origin)]}" if origin is not None and id(origin) in self.names \
+            else ""
+        return f"{op_label(e)}  ({e.note}{where})"
+
+    def outputs(self) -> tuple[list[str], list[str]]:
+        """The return values, copied where the caller must not get a shared or foreign array."""
+        program = self.program
+        roots: dict[int, Any] = {id(v): None for v in program.inputs}  # None: not ours
+        for e in program.eqns:
+            if e.op in VIEWS and (e.op is not P.Getitem or len(e.ins) == 1):
+                source = e.ins[0]
+                roots[id(e.out)] = roots.get(id(source)) if isinstance(source, Var) else None
+            elif e.buffer is not None:
+                roots[id(e.out)] = roots.get(id(e.buffer), id(e.buffer))
+            else:
+                roots[id(e.out)] = id(e.out)
+        value, *grads = program.outputs
+        lines = []
+        value_text = f"{self.name(value)}.item()" if isinstance(value, Var) else repr(
+            np.asarray(value.value).item())
+        returned: set[int] = set()
+        texts = []
+        for g, dtype in zip(grads, program.output_dtypes):
+            root = roots.get(id(g)) if isinstance(g, Var) else None
+            if (root is None or root in returned or g.dtype != dtype or not g.shape):
+                texts.append(f"np.array({self.name(g)}, dtype=np.{dtype.name})")
+            else:
+                texts.append(self.name(g))
+            if root is not None:
+                returned.add(root)
+        return lines, [value_text, *texts]
+
+
+def op_label(e: Eqn) -> str:
+    label = getattr(e.op, "label", None)
+    return label(e.params) if label is not None and isinstance(e.op, type) and issubclass(
+        e.op, P.Primitive) else e.op.name
+
+
+def generate(program: Program, function_name: str, single: bool,
+             signature: str) -> tuple[str, dict[str, Any]]:
+    """The source of `function_name(*arguments) -> (value, gradients)` and its namespace."""
+    w = _Writer(program)
+    for k, e in enumerate(program.eqns):
+        w.names[id(e.out)] = f"v{k + 1}"
+    body = []
+    for e in program.eqns:
+        body.append((f"{w.names[id(e.out)]} = {w.expression(e)}", w.comment(e)))
+    _, returns = w.outputs()
+    value, *grads = returns
+    gradient_text = grads[0] if single else "(" + ", ".join(grads) + ("," if len(grads) == 1
+                                                                       else "") + ")"
+    width = max([len(code) for code, _ in body] + [0]) + 4
+    lines = [f"def {function_name}({', '.join(program.arguments)}):",
+             f'    """Generated by autograd_lite.compile from {program.name}: the value and the '
+             'gradient(s).',
+             f"    Traced for {signature}."]
+    if w.constants:
+        lines.append("    Constants: " + "; ".join(w.constants) + ".")
+    lines[-1] += '"""'
+    lines += [f"    {code.ljust(width)}# {comment}" for code, comment in body]
+    lines.append(f"    return {value}, {gradient_text}")
+    return "\n".join(lines) + "\n", w.namespace
+
+
+def build(source: str, namespace: dict[str, Any], function_name: str) -> Any:
+    """Compile the source once (registered with linecache, so tracebacks show its lines)."""
+    filename = f"<autograd_lite.compile {function_name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(builtins.compile(source, filename, "exec"), namespace)
+    return namespace[function_name]

@@ -1,19 +1,19 @@
 """Tests of chainrule.model: the chapter's explicit-Jacobian model.
 
-* It must reproduce the chapter's code (tests/chapter_reference.py) to rounding: max relative
+* It must reproduce the chapter's code (benchmarks/chapter_code.py) to rounding: max relative
   difference <= 1e-12 (in practice the numbers are bit-identical).
 * Its analytic derivatives must agree with central finite differences within error budgets that
   are derived below from the bounded input ranges of ``strategies.tanh_model_cases``
   (|X| <= 5, |W| <= 3, |w| <= 3, |y| <= 10, N <= 64, D <= 5, K <= 6).
 """
 
-import chapter_reference as ref
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from strategies import tanh_model_cases
 
 from autograd_lite.finite_differences import central_difference_gradient
+from benchmarks import chapter_code as ref
 from chainrule.model import (
     DEFAULT_MAX_JACOBIAN_BYTES,
     BasisFunctionRidgeRegressionGD,

@@ -1,7 +1,9 @@
-"""Test oracle: the chapter's explicit-Jacobian model, transcribed from the chapter notes.
+"""The chapter's code, verbatim: its explicit-Jacobian model, transcribed from the chapter notes.
 
-Plain numpy in the chapter's operation order, no validation. Used ONLY to check that
-``chainrule.model`` reproduces the chapter's numbers; never import it from library code.
+Plain numpy in the chapter's operation order, no validation. Two uses: the test oracle
+(tests/test_chainrule_explicit.py checks that ``chainrule.model`` reproduces it to rounding) and
+the benchmark's ``chapter`` route (what the chapter's code costs). Never import it from library
+code.
 """
 
 import numpy as np

@@ -88,9 +88,11 @@ def _real(a: ArrayLike, name: str) -> np.ndarray:
 def _validated_W(W: ArrayLike) -> np.ndarray:
     """A private copy of W (D+1, K), D >= 1, K >= 1."""
     arr = _real(W, "W")
-    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 1:
-        raise ValueError("W must be 2-D with shape (D+1, K), D >= 1 slope rows plus the bias "
-                         f"row and K >= 1 columns; got W.shape={arr.shape}")
+    if arr.ndim != 2:
+        raise ValueError(f"W must be 2-D with shape (D+1, K); got W.shape={arr.shape}")
+    if arr.shape[0] < 2 or arr.shape[1] < 1:
+        raise ValueError("W must have at least 2 rows (D >= 1 slope rows plus the bias row) and "
+                         f"at least one column (K >= 1); got W.shape={arr.shape}")
     return arr.copy()
 
 
@@ -215,9 +217,12 @@ class BasisFunctionRidgeRegressionGD:
         if y is self._checked_y and y.shape == (N,):
             return y
         y = _real(y, "y")
-        if y.ndim != 1 or y.shape[0] != N or N == 0:
-            raise ValueError(f"y must be 1-D with one value per row of X (N={N} >= 1); got "
-                             f"y.shape={y.shape}")
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D of length N={N}; got y.shape={y.shape}")
+        if y.shape[0] != N:
+            raise ValueError(f"y has length {y.shape[0]} but X has N={N} rows; they must be equal")
+        if N == 0:
+            raise ValueError("X and y are empty (N=0); the mean squared error needs N >= 1")
         self._checked_y = y
         return y
 

@@ -19,7 +19,6 @@ from chainrule.model import (
     BasisFunctionRidgeRegressionGD,
     JacobianTooLarge,
     TanhBasis,
-    basis_Z,
     jacobian_nbytes,
     ridge_loss,
     tanh_basis,
@@ -302,16 +301,13 @@ class _TensorStandIn:
 def test_forward_functions_accept_tensor_like_W_and_w(case):
     X, y = case.X, case.y
     W_t, w_t = _TensorStandIn(case.W), _TensorStandIn(case.w)
-    assert np.array_equal(basis_Z(X, W_t).value, basis_Z(X, case.W))
     Phi_t = tanh_basis(X, W_t)
     Phi = tanh_basis(X, case.W)
     assert isinstance(Phi_t, _TensorStandIn) and np.array_equal(Phi_t.value, Phi)
     loss_t = ridge_loss(Phi_t, y, w_t, W_t, case.ridge, case.ridge_basis)
     assert isinstance(loss_t, _TensorStandIn)
     assert loss_t.value == ridge_loss(Phi, y, case.w, case.W, case.ridge, case.ridge_basis)
-    basis = TanhBasis(np.zeros_like(case.W))  # transform/Z take an explicit W
-    assert np.array_equal(basis.transform(X, W=W_t).value, Phi)
-    assert np.array_equal(basis.transform(X, W=case.W), Phi)
+    assert np.array_equal(TanhBasis(case.W).transform(X), Phi)
     model, _ = make_pair(case)
     expected = ridge_loss(Phi, y, case.w, case.W, case.ridge, case.ridge_basis)
     assert model.loss(X, y) == expected
@@ -350,7 +346,7 @@ def test_guard_fires_with_clear_message():
             call()
         assert isinstance(excinfo.value, MemoryError)
         message = str(excinfo.value)
-        for part in (f"N={N}", f"D={D}", f"K={K}", f"{nbytes:,} bytes", "GiB", "backprop"):
+        for part in (f"N={N}", f"D={D}", f"K={K}", f"{nbytes:,} bytes", "route='backprop'"):
             assert part in message
         assert "max_jacobian_bytes" in message
         err = excinfo.value
@@ -427,21 +423,13 @@ def test_bad_y():
         model.gradient_w(X, np.zeros(6))
 
 
-def test_engines():
+def test_routes():
     basis = TanhBasis(np.zeros((2, 1)))
-    with pytest.raises(ValueError, match="engine"):
-        BasisFunctionRidgeRegressionGD(basis, engine="autograd")
-    assert BasisFunctionRidgeRegressionGD(basis).engine == "explicit"
-    assert BasisFunctionRidgeRegressionGD(basis, engine="backprop").engine == "backprop"
-
-
-def test_gradients_dispatches_on_engine(monkeypatch):
-    basis = TanhBasis(np.array([[0.5, -1.0], [0.1, 0.2]]))
-    model = BasisFunctionRidgeRegressionGD(basis, engine="backprop")
-    gW, gw = np.zeros((2, 2)), np.zeros(2)
-    monkeypatch.setattr(model, "_backprop_loss_and_gradients", lambda X, y: (0.0, gW, gw))
-    got = model.gradients(np.ones(3), np.ones(3))
-    assert got[0] is gW and got[1] is gw
+    with pytest.raises(ValueError, match="route"):
+        BasisFunctionRidgeRegressionGD(basis, route="autograd")
+    assert BasisFunctionRidgeRegressionGD(basis).route == "explicit"
+    for route in ("backprop", "compiled"):
+        assert BasisFunctionRidgeRegressionGD(basis, route=route).route == route
 
 
 def test_fit_uses_gradients():

@@ -11,8 +11,8 @@ import pytest
 
 import chainrule
 from chainrule import __main__ as cli
+from chainrule import chapter, weather
 from chainrule import experiment as ex
-from chainrule import weather
 from chainrule.model import BasisFunctionRidgeRegressionGD, TanhBasis
 from chainrule.weather import load_weather_data
 
@@ -115,31 +115,60 @@ def test_split_of_tmin_counts_the_tmin_days(tmp_path):
     np.testing.assert_allclose(split.y_train, [(tmax_tenths(k) - 80) / 10 for k in n])
 
 
-def test_command_runs_both_routes_and_writes_the_figure(tmp_path, capsys):
+def mse_block(text, route):
+    """(training MSE, test MSE) as printed in the [route] block, or None if it printed none."""
+    block = text.split(f"[{route}]")[1].split("\n[")[0]
+    if "training MSE" not in block:
+        return None
+    return tuple(float(block.split(f"{k} MSE : ")[1].split()[0]) for k in ("training", "test"))
+
+
+def test_command_runs_the_three_routes_and_writes_the_figure(tmp_path, capsys):
     csv = write_year_csv(tmp_path / "GM000003342.csv")
     out = tmp_path / "fig.png"
-    assert cli.main(["--data", str(csv), "--iterations", "300", "--out", str(out)]) == 0
+    assert cli.main(["--data", str(csv), "--iterations", "300", "--full", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("Station GM000003342 (GM000003342.csv), TMAX, year 1900: 100 training")
-    assert "[explicit]" in text and "[backprop]" in text
-    assert "speedup of backprop over explicit:" in text
-    assert "max difference of final parameters" in text
+    assert "speedup over explicit: backprop" in text and "compiled" in text.split("speedup")[1]
+    assert "explicit vs backprop: max difference" in text
     assert out.stat().st_size > 10_000  # a real picture, not an empty file
 
-    # the printed MSEs are those of an independently fitted explicit model
+    # the printed MSEs of every route are those of an independently fitted explicit model
     split = ex.chapter_split(load_weather_data(1900, csv))
-    model = BasisFunctionRidgeRegressionGD(TanhBasis(ex.CHAPTER_W0), learning_rate=1e-5,
+    model = BasisFunctionRidgeRegressionGD(TanhBasis(chapter.W0), learning_rate=1e-5,
                                            num_iterations=300).fit(split.x_train, split.y_train)
-    assert f"training MSE : {model.mse(split.x_train, split.y_train):.4f}" in text
-    assert f"test MSE : {model.mse(split.x_test, split.y_test):.4f}" in text
+    expected = (model.mse(split.x_train, split.y_train), model.mse(split.x_test, split.y_test))
+    for route in ("explicit", "backprop", "compiled"):
+        assert mse_block(text, route) == pytest.approx(expected, abs=1e-4), route
 
 
-def test_command_with_one_engine(tmp_path, capsys):
+def test_command_with_one_route(tmp_path, capsys):
     csv = write_year_csv(tmp_path / "GM000003342.csv")
-    assert cli.main(["--data", str(csv), "--iterations", "10", "--engine", "backprop",
+    assert cli.main(["--data", str(csv), "--iterations", "10", "--routes", "backprop",
                      "--out", str(tmp_path / "f.png")]) == 0
     text = capsys.readouterr().out
     assert "[backprop]" in text and "[explicit]" not in text and "speedup" not in text
+
+
+def test_a_slow_route_is_timed_on_fewer_steps_and_says_so(tmp_path, capsys):
+    """With a tiny budget the explicit route stops early, prints no MSEs and says how many steps
+    it ran; the compiled route always runs to completion and prints the MSEs."""
+    csv = write_year_csv(tmp_path / "GM000003342.csv")
+    assert cli.main(["--data", str(csv), "--iterations", "20000", "--budget", "0.05",
+                     "--routes", "explicit", "compiled", "--out", str(tmp_path / "f.png")]) == 0
+    text = capsys.readouterr().out
+    assert mse_block(text, "explicit") is None and mse_block(text, "compiled") is not None
+    explicit = text.split("[explicit]")[1].split("[compiled]")[0]
+    steps = int(explicit.split("timed on ")[1].split(" of 20,000")[0].replace(",", ""))
+    assert 2_000 <= steps < 20_000 and "--full runs every route" in explicit
+
+
+def test_show_code_prints_the_compiled_program(capsys):
+    assert cli.main(["--show-code"]) == 0
+    source = capsys.readouterr().out
+    assert source.startswith("def ridge_regression_loss_value_and_grad(W, w, X, y, ridge,")
+    assert source.count("np.tanh(") == 1  # the forward pass once, no recomputation
+    assert "W float64 (2, 3), w float64 (3,), X float64 (100, 1)" in source
 
 
 def test_command_reports_missing_data_clearly(tmp_path, capsys):
@@ -154,7 +183,7 @@ def test_command_downloads_another_station_and_fits_its_tmin(tmp_path, monkeypat
     requested = serve(monkeypatch, year_csv_text(station=OTHER_STATION))
     out = tmp_path / "fig.png"
     assert cli.main(["--station", OTHER_STATION, "--element", "tmin", "--iterations", "200",
-                     "--engine", "explicit", "--out", str(out)]) == 0
+                     "--routes", "explicit", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert requested == [weather.DOWNLOAD_URL.format(station=OTHER_STATION)]
     assert (offline / f"{OTHER_STATION}.csv.gz").is_file()
@@ -166,16 +195,16 @@ def test_command_downloads_another_station_and_fits_its_tmin(tmp_path, monkeypat
     # the MSEs printed are those of the TMIN series (TMAX - 8 degrees), split as the chapter does
     x = np.arange(365.0)
     y = np.array([(tmax_tenths(n) - 80) / 10 for n in range(365)])
-    idx = np.random.RandomState(ex.CHAPTER_SEED).permutation(365)
+    idx = np.random.RandomState(chapter.SEED).permutation(365)
     train, test = idx[:100], idx[100:]
-    model = BasisFunctionRidgeRegressionGD(TanhBasis(ex.CHAPTER_W0), learning_rate=1e-5,
+    model = BasisFunctionRidgeRegressionGD(TanhBasis(chapter.W0), learning_rate=1e-5,
                                            num_iterations=200).fit(x[train], y[train])
     assert f"training MSE : {model.mse(x[train], y[train]):.4f}" in captured.out
     assert f"test MSE : {model.mse(x[test], y[test]):.4f}" in captured.out
 
     # the second run reads the cache
     monkeypatch.setattr(weather, "_urlopen", lambda *a, **k: pytest.fail("downloaded twice"))
-    assert cli.main(["--station", OTHER_STATION, "--iterations", "1", "--engine", "explicit",
+    assert cli.main(["--station", OTHER_STATION, "--iterations", "1", "--routes", "explicit",
                      "--out", str(out)]) == 0
     assert f"Station {OTHER_STATION} ({OTHER_STATION}.csv.gz), TMAX" in capsys.readouterr().out
 
@@ -231,7 +260,7 @@ class FakeTerminal(io.StringIO):
 
 def test_progress_line_on_a_terminal_and_silence_elsewhere():
     X, y = np.arange(5.0), np.ones(5)
-    model = BasisFunctionRidgeRegressionGD(TanhBasis(ex.CHAPTER_W0))
+    model = BasisFunctionRidgeRegressionGD(TanhBasis(chapter.W0))
     model.w = np.zeros(3)
     term = FakeTerminal()
     ex.ProgressLine("explicit", 100, X, y, stream=term)(50, model)
@@ -243,13 +272,14 @@ def test_progress_line_on_a_terminal_and_silence_elsewhere():
     assert quiet.getvalue() == ""
 
 
-@pytest.mark.parametrize("engine", ["explicit", "backprop"])
-def test_chapter_numbers_on_the_real_station_file(engine):
+@pytest.mark.parametrize("route", ["explicit", "backprop", "compiled"])
+def test_chapter_numbers_on_the_real_station_file(route):
     """Year 1900, 100 training days, seed 2, 1,000,000 steps: the chapter's 20.0247 / 20.5147,
     from the station file shipped in the package (no $CHAINRULE_DATA, no cache, no network)."""
     data = load_weather_data(1900)
     assert data.source == Path(chainrule.__file__).resolve().parent / "datasets" / \
         "GM000003342.dly.gz"
-    result = ex.fit_chapter_model(ex.chapter_split(data), engine)
-    assert f"{result.train_mse:.4f}" == "20.0247"
+    result = ex.fit_chapter_model(ex.chapter_split(data), route)
+    assert result.iterations == chapter.ITERATIONS == 1_000_000
+    assert f"{result.train_mse:.4f}" == "20.0247"  # the chapter's printed numbers, as strings
     assert f"{result.test_mse:.4f}" == "20.5147"

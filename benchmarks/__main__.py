@@ -1,156 +1,114 @@
-"""Command line: ``python -m benchmarks [--quick] [--out DIR] [--routes ...] [--configs ...]``.
+"""``python -m benchmarks [--quick] [--out DIR] [--plot-dir DIR] [--routes ...] [--configs ...]``
 
-Prints a markdown report (tables, training view, targets) and writes ``<prefix>.json``,
-``<prefix>.md`` and ``<prefix>_*.png`` (prefix ``bench``, or ``bench_quick`` with ``--quick``).
-Exit status: 0 on success, 2 if a route disagrees with the reference (nothing is written then),
-1 on bad arguments.
+Prints the markdown report and writes it with the JSON of the results (``bench.md`` and
+``bench.json``, or ``bench_quick.*`` with ``--quick``) into --out and four PNG plots into
+--plot-dir. Exit status 2 on bad arguments, and when a route disagrees with the reference (then
+nothing is written).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+from threadpoolctl import threadpool_limits
+
+from chainrule.model import DEFAULT_MAX_JACOBIAN_BYTES
+
+from . import harness, report
+from .results import Settings
+from .routes import REFERENCE, ROUTES, Route
+
+FULL_CONFIGS = [(100, 1, 3), (1_000, 1, 3), (10_000, 1, 3), (100_000, 1, 3), (1_000_000, 1, 3),
+                (10_000, 4, 16), (10_000, 8, 64), (100_000, 16, 64), (10_000, 64, 256),
+                (100_000, 64, 64)]  # the last: J is 3.1 GiB, beyond the default guard
+QUICK_CONFIGS = [(100, 1, 3), (1_000, 1, 3), (1_000, 8, 64)]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m benchmarks",
-        description="Time, memory and scaling of the loss + gradient routes of the tanh "
-                    "basis-function ridge regression (explicit Jacobian vs back-propagation).",
-    )
-    p.add_argument("--quick", action="store_true",
-                   help="small configurations and ~0.02 s samples (seconds in total)")
+def parse_config(text: str) -> tuple[int, int, int]:
+    """'1e4x8x64' -> (10000, 8, 64)."""
+    try:
+        N, D, K = text.lower().split("x")
+        size = (int(float(N)), int(D), int(K))
+        if float(N) == size[0] and min(size) >= 1:
+            return size
+    except (ValueError, OverflowError):  # not 3 parts, not numbers, inf
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not NxDxK, whole numbers >= 1 (e.g. 1e4x8x64)")
+
+
+def _parser(names: list[str]) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description="Time, memory and fit "
+                                "cost of the loss + gradients routes of chainrule's model.")
+    p.add_argument("--quick", action="store_true", help="a few small configurations (seconds)")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
-                   help="directory for the JSON and markdown (default: benchmarks/results/)")
-    p.add_argument("--plot-dir", type=Path, default=None,
-                   help="directory for the PNG plots (default: same as --out)")
-    p.add_argument("--routes", nargs="+", metavar="ROUTE",
-                   help="routes to run (default: all; peers are skipped when not installed)")
-    p.add_argument("--configs", nargs="+", metavar="NxDxK",
-                   help="configurations, e.g. 100x1x3 1e4x8x64 (default: the mode's set)")
-    p.add_argument("--max-jacobian-gib", type=float, default=None,
-                   help="skip Jacobian-materialising routes when J would exceed this many GiB "
-                        "(default: chainrule's DEFAULT_MAX_JACOBIAN_BYTES, 2 GiB)")
-    p.add_argument("--samples", type=int, default=5,
-                   help="timed samples per measurement, >= 5 (median reported; default 5)")
-    p.add_argument("--target-seconds", type=float, default=None,
-                   help="minimum duration of one sample (default 0.2 s, 0.02 s with --quick)")
-    p.add_argument("--seed", type=int, default=0, help="data seed (default 0)")
+                   help="directory of the markdown and JSON (default: benchmarks/results)")
+    p.add_argument("--plot-dir", type=Path, help="directory of the plots (default: --out)")
+    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--routes", nargs="+", choices=names, metavar="ROUTE",
+                   help=f"routes to run (default: all installed): {', '.join(names)}")
+    p.add_argument("--configs", nargs="+", type=parse_config, metavar="NxDxK",
+                   help="configurations, e.g. 100x1x3 1e4x8x64 (default: the mode's)")
+    p.add_argument("--rounds", type=int, default=5, help="round-robin rounds, >= 5 (default 5)")
+    p.add_argument("--target-seconds", type=float,
+                   help="shortest batch (default 0.2 s; 0.02 s with --quick)")
+    p.add_argument("--fit-iterations", type=int,
+                   help="iterations per timed fit() (default 3000; 300 with --quick)")
+    p.add_argument("--max-jacobian-gib", type=float, default=DEFAULT_MAX_JACOBIAN_BYTES / 2**30,
+                   help="skip the routes that materialise a larger Jacobian (default 2)")
     p.add_argument("--blas-threads", type=int, default=1,
-                   help="threads for numpy's BLAS (default 1, so numpy routes compare with "
-                        "PyTorch on one thread and are not disturbed by other load; 0 = the "
-                        "library's default)")
-    p.add_argument("--no-plots", action="store_true", help="do not write PNG plots")
-    p.add_argument("--list-routes", action="store_true", help="list the routes and exit")
+                   help="threads of numpy's BLAS (default 1, as torch-1t; 0: the default)")
+    p.add_argument("--seed", type=int, default=0)
     return p
 
 
-def limit_blas_threads(n: int) -> dict[str, Any]:
-    """Limit numpy's BLAS to ``n`` threads (0: leave the default). Uses threadpoolctl if it is
-    installed; otherwise environment variables, which work only before numpy is imported."""
-    info: dict[str, Any] = {"requested": n or "default"}
-    if n <= 0:
-        info["effective"] = "default"
-        return info
-    try:
-        import threadpoolctl
-    except ImportError:
-        threadpoolctl = None
-    if threadpoolctl is not None:
-        import numpy  # noqa: F401  (load the BLAS so that threadpoolctl can see it)
-
-        limiter = threadpoolctl.threadpool_limits(n, user_api="blas")
-        info.update(method="threadpoolctl", effective=n)
-        info["_restore"] = limiter.restore_original_limits
-    elif "numpy" not in sys.modules:
-        for var in _THREAD_VARS:
-            os.environ[var] = str(n)
-        info.update(method="environment variables before numpy import", effective=n)
-    else:
-        info.update(method="none (numpy already imported and threadpoolctl not installed)",
-                    effective="default (could not limit)")
-    return info
-
-
-def main(argv: Sequence[str] | None = None, routes: Sequence[Any] | None = None) -> int:
-    """Run the benchmark; ``routes`` replaces the default route list (tests inject routes)."""
-    args = _parser().parse_args(argv)
-    if args.samples < 5:
-        print("error: --samples must be >= 5", file=sys.stderr)
-        return 1
-    blas = limit_blas_threads(args.blas_threads)
-    restore = blas.pop("_restore", None)
-    try:
-        return _run(args, blas, routes)
-    finally:
-        if restore is not None:  # in-process callers (tests) get their thread pools back
-            restore()
-
-
-def _run(args: argparse.Namespace, blas: dict[str, Any], routes: Sequence[Any] | None) -> int:
-    # heavy imports only now (numpy after the BLAS limit)
-    from . import harness, report
-    from .problem import FULL_CONFIGS, QUICK_CONFIGS, parse_config
-    from .routes import default_routes
-
-    all_routes = list(routes) if routes is not None else default_routes()
-    if args.list_routes:
-        for r in all_routes:
-            reason = r.unavailable_reason()
-            print(f"{r.name:16s} {'(' + reason + ') ' if reason else ''}{r.description}")
-        return 0
-    try:
-        configs = ([parse_config(c) for c in args.configs] if args.configs
-                   else (QUICK_CONFIGS if args.quick else FULL_CONFIGS))
-        settings = harness.Settings(
-            configs=configs,
-            routes=args.routes,
-            target_seconds=args.target_seconds or (0.02 if args.quick else 0.2),
-            samples=args.samples,
-            seed=args.seed,
-            mode="quick" if args.quick else "full",
-            blas_threads=blas,
-            progress=lambda msg: print(msg, file=sys.stderr, flush=True),
-        )
-        if args.max_jacobian_gib is not None:
-            if not args.max_jacobian_gib >= 0:
-                raise ValueError("--max-jacobian-gib must be >= 0")
-            settings.max_jacobian_bytes = int(args.max_jacobian_gib * 1024**3)
-        harness.select_routes(all_routes, args.routes)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-
-    try:
-        results = harness.run(settings, all_routes)
-    except harness.AgreementError as e:
-        print(f"ABORTED: {e}", file=sys.stderr)
-        return 2
-
-    results["targets"] = report.evaluate_targets(results)
-    prefix = "bench_quick" if args.quick else "bench"
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
+def main(argv: Sequence[str] | None = None, extra_routes: Sequence[Route] = ()) -> int:
+    """Run the benchmark; `extra_routes` are added to ROUTES (the tests add a wrong one)."""
+    routes = [*ROUTES, *extra_routes]
+    parser = _parser([r.name for r in routes])
+    args = parser.parse_args(argv)
+    quick = args.quick
+    for name, default in (("target_seconds", 0.02 if quick else 0.2),
+                          ("fit_iterations", 300 if quick else 3000)):
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    if args.rounds < 5 or args.target_seconds <= 0 or args.fit_iterations < 1 or min(
+            args.max_jacobian_gib, args.blas_threads) < 0:
+        parser.error("need --rounds >= 5, --target-seconds > 0, --fit-iterations >= 1, "
+                     "--max-jacobian-gib >= 0 and --blas-threads >= 0")
+    if args.routes:
+        routes = [r for r in routes if r.name in args.routes]
+    settings = Settings(
+        mode="quick" if quick else "full",
+        configs=args.configs or (QUICK_CONFIGS if quick else FULL_CONFIGS),
+        rounds=args.rounds, target_seconds=args.target_seconds,
+        fit_iterations=args.fit_iterations, seed=args.seed, tolerance=harness.TOLERANCE,
+        reference=REFERENCE,
+        max_jacobian_bytes=int(args.max_jacobian_gib * 2**30),
+        blas_threads=args.blas_threads or None,
+    )
+    with threadpool_limits(settings.blas_threads, user_api="blas"):
+        try:
+            results = harness.run(settings, routes)
+        except harness.AgreementError as error:
+            print(f"ABORTED: {error}", file=sys.stderr)
+            return 2
+    prefix = "bench_quick" if quick else "bench"
+    args.out.mkdir(parents=True, exist_ok=True)
     if not args.no_plots:
-        from . import plots
+        from . import plots  # matplotlib only when plotting
 
-        plot_dir = args.plot_dir or out
-        results["plots"] = plots.write_plots(results, plot_dir, prefix)
+        results.plots = plots.write_plots(results, args.plot_dir or args.out, prefix)
     text = report.render(results)
-    (out / f"{prefix}.md").write_text(text, encoding="utf-8")
-    with open(out / f"{prefix}.json", "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=1, default=str)
-        f.write("\n")
+    (args.out / f"{prefix}.md").write_text(text + "\n", encoding="utf-8")
+    (args.out / f"{prefix}.json").write_text(
+        json.dumps(dataclasses.asdict(results), indent=1) + "\n", encoding="utf-8")
     print(text)
-    print(f"wrote {out / (prefix + '.json')}, {out / (prefix + '.md')}"
-          + (f" and {len(results['plots'])} plots in {plot_dir}" if not args.no_plots else ""))
+    print(f"\nwrote {args.out / prefix}.md, .json and {len(results.plots)} plots")
     return 0
 
 

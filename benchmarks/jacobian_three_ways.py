@@ -24,10 +24,12 @@ import sys
 from collections.abc import Sequence
 
 import numpy as np
+from tabulate import tabulate
 
 from autograd_lite import grad, jacfwd, jacobian
-from benchmarks.harness import time_call
 from chainrule.model import TanhBasis, ridge_loss, tanh_basis
+
+from .harness import time_round_robin
 
 EXPLANATION = """\
 Why: forward mode carries one input direction through the computation per pass, reverse mode
@@ -51,8 +53,14 @@ def _full(J: np.ndarray) -> np.ndarray:
     return np.einsum("ndk,kj->nkdj", J, np.eye(J.shape[2]))
 
 
+def _timed(routes: dict, target_seconds: float, rounds: int) -> dict[str, float]:
+    """Median seconds per call of each route, timed round-robin."""
+    timings = time_round_robin(list(routes.values()), target_seconds, rounds)
+    return {name: t.median_s for name, t in zip(routes, timings)}
+
+
 def jacobian_rows(Ns: Sequence[int], D: int, K: int, target_seconds: float,
-                  samples: int) -> list[dict]:
+                  rounds: int) -> list[dict]:
     rows = []
     for N in Ns:
         X, W, _ = _problem(N, D, K)
@@ -60,20 +68,18 @@ def jacobian_rows(Ns: Sequence[int], D: int, K: int, target_seconds: float,
         def phi(W: np.ndarray, X: np.ndarray = X) -> object:
             return tanh_basis(X, W)
 
-        routes = {
-            "explicit": lambda X=X, W=W: TanhBasis(W).jacobian(X),
-            "jacfwd": lambda phi=phi, W=W: jacfwd(phi)(W),
-            "jacobian": lambda phi=phi, W=W: jacobian(phi)(W),
-        }
+        routes = {"explicit": lambda X=X, W=W: TanhBasis(W).jacobian(X),
+                  "jacfwd": lambda phi=phi, W=W: jacfwd(phi)(W),
+                  "jacobian": lambda phi=phi, W=W: jacobian(phi)(W)}
         explicit = _full(routes["explicit"]())
-        agree = max(float(np.max(np.abs(routes[r]() - explicit))) for r in ("jacfwd", "jacobian"))
-        times = {r: time_call(fn, target_seconds, samples)["median_s"] for r, fn in routes.items()}
-        rows.append({"N": N, "outputs": N * K, "inputs": (D + 1) * K, "max_diff": agree, **times})
+        diff = max(float(np.max(np.abs(routes[r]() - explicit))) for r in ("jacfwd", "jacobian"))
+        rows.append({"N": N, "outputs": N * K, "inputs": (D + 1) * K, "max_diff": diff,
+                     **_timed(routes, target_seconds, rounds)})
     return rows
 
 
 def gradient_rows(Ns: Sequence[int], D: int, K: int, target_seconds: float,
-                  samples: int) -> list[dict]:
+                  rounds: int) -> list[dict]:
     rows = []
     for N in Ns:
         X, W, y = _problem(N, D, K)
@@ -83,41 +89,35 @@ def gradient_rows(Ns: Sequence[int], D: int, K: int, target_seconds: float,
                  w: np.ndarray = w) -> object:
             return ridge_loss(tanh_basis(X, W), y, w, W, 0.1, 0.1)
 
-        reverse = grad(loss)(W)
-        forward = jacfwd(loss)(W)
-        diff = float(np.max(np.abs(forward - reverse)))
-        times = {
-            "grad": time_call(lambda loss=loss, W=W: grad(loss)(W), target_seconds,
-                              samples)["median_s"],
-            "jacfwd": time_call(lambda loss=loss, W=W: jacfwd(loss)(W), target_seconds,
-                                samples)["median_s"],
-        }
-        rows.append({"N": N, "inputs": (D + 1) * K, "max_diff": diff, **times})
+        routes = {"grad": lambda loss=loss, W=W: grad(loss)(W),
+                  "jacfwd": lambda loss=loss, W=W: jacfwd(loss)(W)}
+        diff = float(np.max(np.abs(routes["jacfwd"]() - routes["grad"]())))
+        rows.append({"N": N, "inputs": (D + 1) * K, "max_diff": diff,
+                     **_timed(routes, target_seconds, rounds)})
     return rows
 
 
-def _ms(seconds: float) -> str:
-    return f"{1e3 * seconds:9.3f}"
+def _table(rows: list[list[object]], headers: list[str]) -> str:
+    return tabulate(rows, headers, tablefmt="pipe", disable_numparse=True,
+                    colalign=["right"] * len(headers))
 
 
 def report(jac_rows: list[dict], grad_rows: list[dict], D: int, K: int) -> str:
-    lines = [f"## dPhi/dW, D={D}, K={K}: explicit vs jacfwd vs jacobian (median ms per call)", "",
-             "|     N | outputs N*K | inputs (D+1)*K |  explicit |    jacfwd |  jacobian "
-             "| jacobian/jacfwd | max |diff| |",
-             "|------:|------------:|---------------:|----------:|----------:|----------:"
-             "|----------------:|-----------:|"]
-    for r in jac_rows:
-        lines.append(f"| {r['N']:5d} | {r['outputs']:11d} | {r['inputs']:14d} | "
-                     f"{_ms(r['explicit'])} | {_ms(r['jacfwd'])} | {_ms(r['jacobian'])} | "
-                     f"{r['jacobian'] / r['jacfwd']:14.1f}x | {r['max_diff']:10.1e} |")
-    lines += ["", f"## Gradient of the scalar loss L(W), D={D}, K={K}: one reverse pass vs "
-              f"(D+1)*K = {(D + 1) * K} forward passes (median ms per call)", "",
-              "|     N |  grad (reverse) | jacfwd (forward) | jacfwd/grad | max |diff| |",
-              "|------:|----------------:|-----------------:|------------:|-----------:|"]
-    for r in grad_rows:
-        lines.append(f"| {r['N']:5d} | {_ms(r['grad']):>15} | {_ms(r['jacfwd']):>16} | "
-                     f"{r['jacfwd'] / r['grad']:10.1f}x | {r['max_diff']:10.1e} |")
-    return "\n".join(lines + ["", EXPLANATION])
+    def ms(seconds: float) -> str:
+        return f"{1e3 * seconds:.3f}"
+
+    jac = _table([[r["N"], r["outputs"], r["inputs"], ms(r["explicit"]), ms(r["jacfwd"]),
+                   ms(r["jacobian"]), f"{r['jacobian'] / r['jacfwd']:.1f}×", f"{r['max_diff']:.1e}"]
+                  for r in jac_rows],
+                 ["N", "outputs N*K", "inputs (D+1)*K", "explicit", "jacfwd", "jacobian",
+                  "jacobian / jacfwd", "max abs diff"])
+    grads = _table([[r["N"], ms(r["grad"]), ms(r["jacfwd"]), f"{r['jacfwd'] / r['grad']:.1f}×",
+                     f"{r['max_diff']:.1e}"] for r in grad_rows],
+                   ["N", "grad (reverse)", "jacfwd (forward)", "jacfwd / grad", "max abs diff"])
+    return "\n".join([
+        f"## dPhi/dW, D={D}, K={K}: explicit vs jacfwd vs jacobian (median ms per call)", "", jac,
+        "", f"## Gradient of the scalar loss L(W), D={D}, K={K}: one reverse pass vs (D+1)*K = "
+        f"{(D + 1) * K} forward passes (median ms per call)", "", grads, "", EXPLANATION])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,13 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--D", type=int, default=1)
     p.add_argument("--K", type=int, default=3)
     p.add_argument("--target-seconds", type=float, default=0.2,
-                   help="minimum duration of one timed sample (default 0.2 s)")
-    p.add_argument("--samples", type=int, default=5, help="timed samples (median reported)")
+                   help="shortest timed batch (default 0.2 s)")
+    p.add_argument("--rounds", type=int, default=5, help="round-robin rounds (median reported)")
     args = p.parse_args(argv)
     if min(args.N) < 1 or args.D < 1 or args.K < 1:
         p.error("N, D and K must be >= 1")
-    jac = jacobian_rows(args.N, args.D, args.K, args.target_seconds, args.samples)
-    grads = gradient_rows(args.N, args.D, args.K, args.target_seconds, args.samples)
+    jac = jacobian_rows(args.N, args.D, args.K, args.target_seconds, args.rounds)
+    grads = gradient_rows(args.N, args.D, args.K, args.target_seconds, args.rounds)
     print(report(jac, grads, args.D, args.K))
     worst = max(r["max_diff"] for r in jac + grads)
     if worst > 1e-9:

@@ -1,195 +1,142 @@
-"""The routes: each gives the loss and both gradients (grad_W, grad_w) for one ``Problem``.
+"""The seeded problem and the routes, each computing (loss, grad_W, grad_w) of chainrule's model.
 
-A ``Route`` is a recipe; ``Route.build(problem)`` returns a ``Bound`` route whose callables take
-no arguments (the data is bound once, outside the timed region, the same way for every route):
-
-* ``loss_and_grad() -> (loss, grad_W, grad_w)``: what is timed, checked and memory-profiled;
-* ``forward() -> loss``: the same route's code computing only the loss, with no gradient
-  bookkeeping (the denominator of the (loss+grad)/forward ratio);
-* ``fit_step() -> (grad_W, grad_w)``: the gradient work of one gradient-descent iteration of the
-  chapter's ``fit`` (what the training view times; ``fit_step_label`` says which call it is);
-* ``fit_loop(n)`` (chainrule routes only): n iterations of the real ``fit`` loop, gradients and
-  parameter updates included, as a cross-check of the training projection;
-* ``context()``: entered around every use (e.g. PyTorch's thread count).
-
-Every route evaluates the same model, L = 1/2 mean_n (y_n - Phi_n w)^2 + 1/2 ridge |w|^2
-+ 1/2 ridge_basis |W|_F^2 with Phi = tanh(X W[:-1] + W[-1]), in float64, on the same arrays.
+Every route gets the same read-only float64 arrays. The peers (torch, HIPS autograd, JAX) are
+imported only when their route is built, and evaluate chainrule's own `tanh_basis` and
+`ridge_loss` with their tanh: the forward math is not retyped.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import importlib.metadata
 import importlib.util
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from autograd_lite import Tensor
+from chainrule import chapter
 from chainrule.model import (
-    DEFAULT_MAX_JACOBIAN_BYTES,
     BasisFunctionRidgeRegressionGD,
     TanhBasis,
+    jacobian_nbytes,
     ridge_loss,
     tanh_basis,
 )
 
-from .problem import Problem
+from . import chapter_code
 
-LossGrad = tuple[float, np.ndarray, np.ndarray]
+LossGrads = tuple[float, Any, Any]
+CHAPTER_SIZE = (100, 1, 3)  # N training days, one input (the day), three tanh functions
+REFERENCE = "vjp-manual"
+
+
+@dataclass(frozen=True)
+class Problem:
+    X: np.ndarray  # (N, D)
+    y: np.ndarray  # (N,)
+    W: np.ndarray  # (D+1, K): D slope rows, then the bias row
+    w: np.ndarray  # (K,)
+    ridge: float = chapter.RIDGE
+    ridge_basis: float = chapter.RIDGE_BASIS
+
+    @property
+    def jacobian_bytes(self) -> int:
+        return jacobian_nbytes(self.X.shape[0], self.X.shape[1], self.w.shape[0])
+
+
+def make_problem(N: int, D: int, K: int, seed: int = 0) -> Problem:
+    """X, y, biases, w ~ N(0, 1), slopes ~ N(0, 1/D) so that Z is O(1) and tanh not saturated."""
+    rng = np.random.default_rng([seed, N, D, K])
+    X, y = rng.standard_normal((N, D)), rng.standard_normal(N)
+    W, w = rng.standard_normal((D + 1, K)), rng.standard_normal(K)
+    W[:-1] /= np.sqrt(D)
+    for a in (X, y, W, w):
+        a.flags.writeable = False
+    return Problem(X, y, W, w)
 
 
 @dataclass
 class Bound:
-    """A route bound to one problem (see the module docstring)."""
+    """A route bound to one problem: `loss_and_grads()` is what is checked, timed and profiled."""
 
-    loss_and_grad: Callable[[], LossGrad]
-    forward: Callable[[], float]
-    fit_step: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
-    fit_step_label: str = "loss+grad call"
-    fit_loop: Callable[[int], Any] | None = None  # runs n real fit() iterations (chainrule)
-    context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
-
-    def __post_init__(self) -> None:
-        if self.fit_step is None:
-            loss_and_grad = self.loss_and_grad
-
-            def fit_step() -> tuple[np.ndarray, np.ndarray]:
-                _, gW, gw = loss_and_grad()
-                return gW, gw
-
-            self.fit_step = fit_step
+    loss_and_grads: Callable[[], LossGrads]
+    compiled: Any = None  # the CompiledFunction behind it, for its stats
 
 
 @dataclass(frozen=True)
 class Route:
-    """A named recipe for a Bound route.
-
-    ``needs_jacobian``: materialises the (N, D+1, K) Jacobian (subject to the memory guard).
-    ``requires``: importable module names (a peer); if one is missing the route is skipped.
-    ``memory_visible``: tracemalloc sees its allocations (numpy does; PyTorch's allocator not).
-    """
-
     name: str
     description: str
-    build: Callable[..., Bound]  # build(problem, max_jacobian_bytes) -> Bound
-    needs_jacobian: bool = False
-    requires: tuple[str, ...] = ()
-    memory_visible: bool = True
-    peer: bool = False
-    distributions: tuple[str, ...] = field(default=())  # for version reporting
+    build: Callable[[Problem], Bound]
+    needs_jacobian: bool = False  # materialises the (N, D+1, K) Jacobian: subject to the guard
+    peer: str | None = None  # the optional package (import name = distribution name)
+    memory_visible: bool = True  # tracemalloc sees numpy's allocations, not torch's or XLA's
+    fit: Callable[[Problem, int], Callable[[], None]] | None = None  # n real fit() iterations
 
-    def unavailable_reason(self) -> str | None:
-        """None if the route can run here, else why not (a missing optional peer)."""
-        for module in self.requires:
-            if importlib.util.find_spec(module) is None:
-                return f"not installed: {module} (optional extra 'peers')"
-            try:
-                importlib.import_module(module)
-            except Exception as e:  # a broken install is reported, not raised
-                return f"{module} failed to import: {type(e).__name__}: {e}"
+    def unavailable(self) -> str | None:
+        if self.peer and importlib.util.find_spec(self.peer) is None:
+            return f"not installed: {self.peer} (optional extra 'peers')"
         return None
 
-    def versions(self) -> dict[str, str]:
-        out = {}
-        for dist in self.distributions:
-            try:
-                out[dist] = importlib.metadata.version(dist)
-            except importlib.metadata.PackageNotFoundError:
-                pass
-        return out
+    def version(self) -> str | None:
+        return importlib.metadata.version(self.peer) if self.peer and not self.unavailable() \
+            else None
 
 
-# ----------------------------------------------------------------------------------------------
-# 1. explicit: the chapter's route, unchanged.
-# ----------------------------------------------------------------------------------------------
-
-
-#: The chapter's learning rate (only the fit-loop cross-check uses it; it does not change cost).
-CHAPTER_LEARNING_RATE = 1e-5
-
-
-def _chapter_model(p: Problem, engine: str, max_jacobian_bytes: int) -> Any:
-    basis = TanhBasis(p.W, max_jacobian_bytes=max_jacobian_bytes)
-    model = BasisFunctionRidgeRegressionGD(
-        basis, learning_rate=CHAPTER_LEARNING_RATE, ridge=p.ridge, ridge_basis=p.ridge_basis,
-        engine=engine,
-    )
-    model.w = np.array(p.w)  # a private, writable copy
+# ---- the chapter's code and chainrule's model ------------------------------------------------
+def _model(route: str, p: Problem) -> Any:
+    """A model at the problem's W and w: the chapter's class, or chainrule's with `route`."""
+    if route == "chapter":
+        model = chapter_code.BasisFunctionRidgeRegressionGD(
+            chapter_code.TanhBasis(p.W), chapter.LEARNING_RATE, 0, p.ridge, p.ridge_basis)
+    else:  # the harness' guard decides which Jacobian is too large, not the model's
+        basis = TanhBasis(p.W, max_jacobian_bytes=p.jacobian_bytes)
+        model = BasisFunctionRidgeRegressionGD(basis, chapter.LEARNING_RATE, 0, p.ridge,
+                                               p.ridge_basis, route=route)
+    model.w = np.array(p.w)
     return model
 
 
-def _fit_loop(p: Problem, engine: str, max_jacobian_bytes: int) -> Callable[[int], Any]:
-    """n iterations of chainrule's own ``fit`` (from a fresh model at the problem's W)."""
-
-    def fit_loop(n: int) -> Any:
-        model = _chapter_model(p, engine, max_jacobian_bytes)
-        model.num_iterations = n
-        return model.fit(p.X, p.y)
-
-    return fit_loop
-
-
-def build_explicit(p: Problem, max_jacobian_bytes: int = DEFAULT_MAX_JACOBIAN_BYTES) -> Bound:
-    """loss(X, y) + gradients(X, y) of ``engine="explicit"``: 1 + 4 = 5 forward passes and the
-    materialised Jacobian, exactly as the chapter's methods do it."""
-    model = _chapter_model(p, "explicit", max_jacobian_bytes)
-    X, y = p.X, p.y
-
-    return Bound(
-        loss_and_grad=lambda: model.loss_and_gradients(X, y),
-        forward=lambda: model.loss(X, y),
-        fit_step=lambda: model.gradients(X, y),
-        fit_step_label="model.gradients (4 forward passes, as fit does)",
-        fit_loop=_fit_loop(p, "explicit", max_jacobian_bytes),
-    )
+def build_model(route: str, p: Problem) -> Bound:
+    """The chapter's loss + gradient_basis_function_W + gradient_w, or chainrule's
+    loss_and_gradients (which for route="explicit" calls the same methods)."""
+    m, X, y = _model(route, p), p.X, p.y
+    if route == "chapter":
+        return Bound(lambda: (m.loss(X, y), m.gradient_basis_function_W(X, y),
+                              m.gradient_w(X, y)))
+    # chainrule has no public handle on its CompiledFunction (whose stats the report shows)
+    return Bound(lambda: m.loss_and_gradients(X, y), m._backprop if route == "compiled" else None)
 
 
-# ----------------------------------------------------------------------------------------------
-# 2. explicit-cached: the same Jacobian contraction, forward computed once.
-# ----------------------------------------------------------------------------------------------
+def fit_model(route: str, p: Problem, iterations: int) -> Callable[[], None]:
+    """`iterations` steps of the model's own fit, every call from the problem's W (fit zeroes w)."""
+    model = _model(route, p)
+    model.num_iterations = iterations
+
+    def run() -> None:
+        model.basis_function.W[...] = p.W
+        model.fit(p.X, p.y)
+    return run
 
 
-def build_explicit_cached(p: Problem, max_jacobian_bytes: int = 0) -> Bound:
-    """One forward pass (chainrule's ``tanh_basis``) whose Phi and residual are reused by every
-    term: the chapter's expressions for grad_Phi, the (N, D+1, K) Jacobian, its contraction and
-    grad_w. Isolates what caching alone buys while keeping the explicit Jacobian."""
-    X, y, W, w = p.X, p.y, p.W, p.w
-    ridge, ridge_basis = p.ridge, p.ridge_basis
+# ---- hand-written numpy ----------------------------------------------------------------------
+def explicit_cached(X: np.ndarray, y: np.ndarray, W: np.ndarray, w: np.ndarray, ridge: float,
+                    ridge_basis: float) -> LossGrads:
+    """The chapter's Jacobian contraction, with Phi computed once and reused by every term."""
     N = X.shape[0]
-
-    def loss_and_grad() -> LossGrad:
-        Phi = tanh_basis(X, W)  # the forward pass, once
-        r = y - Phi @ w
-        loss = 0.5 * np.mean(r**2) + 0.5 * ridge * np.sum(w**2) + 0.5 * ridge_basis * np.sum(W**2)
-        grad_Phi = -r[:, np.newaxis] * w[np.newaxis, :] / N  # (N, K)
-        dZ_dW = np.hstack((X, np.ones((N, 1))))  # x~, (N, D+1)
-        dPhi_dZ = 1 - Phi**2  # from the cached Phi, (N, K)
-        J = dZ_dW[:, :, np.newaxis] * dPhi_dZ[:, np.newaxis, :]  # (N, D+1, K)
-        gW = (grad_Phi[:, np.newaxis, :] * J).sum(0) + ridge_basis * W
-        gw = -(Phi.T @ r) / N + ridge * w
-        return float(loss), gW, gw
-
-    def forward() -> float:
-        r = y - tanh_basis(X, W) @ w
-        return float(
-            0.5 * np.mean(r**2) + 0.5 * ridge * np.sum(w**2) + 0.5 * ridge_basis * np.sum(W**2)
-        )
-
-    return Bound(loss_and_grad=loss_and_grad, forward=forward)
+    Phi = tanh_basis(X, W)
+    r = y - Phi @ w
+    grad_Phi = -r[:, np.newaxis] * w / N  # (N, K)
+    J = np.hstack((X, np.ones((N, 1))))[:, :, np.newaxis] * (1 - Phi**2)[:, np.newaxis, :]
+    gW = (grad_Phi[:, np.newaxis, :] * J).sum(0) + ridge_basis * W  # (D+1, K)
+    gw = -(Phi.T @ r) / N + ridge * w
+    return float(ridge_loss(Phi, y, w, W, ridge, ridge_basis)), gW, gw
 
 
-# ----------------------------------------------------------------------------------------------
-# 3. vjp-manual: hand-fused numpy forward + backward, no Jacobian tensor.
-# ----------------------------------------------------------------------------------------------
-
-
-def vjp_manual(
-    X: np.ndarray, y: np.ndarray, W: np.ndarray, w: np.ndarray, ridge: float, ridge_basis: float
-) -> LossGrad:
+def vjp_manual(X: np.ndarray, y: np.ndarray, W: np.ndarray, w: np.ndarray, ridge: float,
+               ridge_basis: float) -> LossGrads:
     """Loss and both gradients with matrix products only (the floor for a numpy engine).
 
     Works in the (K, N) layout, so that per-sample vectors broadcast along contiguous rows and
@@ -220,193 +167,77 @@ def vjp_manual(
     return loss, gW, gw
 
 
-def vjp_manual_loss(
-    X: np.ndarray, y: np.ndarray, W: np.ndarray, w: np.ndarray, ridge: float, ridge_basis: float
-) -> float:
-    """The forward half of ``vjp_manual``."""
-    N = X.shape[0]
-    Zt = W[:-1].T @ X.T
-    Zt += W[-1][:, np.newaxis]
-    r = w @ np.tanh(Zt, out=Zt)
-    np.subtract(y, r, out=r)
-    return 0.5 * float(r @ r) / N + 0.5 * ridge * float(w @ w) + 0.5 * ridge_basis * float(
-        np.vdot(W, W)
-    )
+def build_numpy(f: Callable[..., LossGrads], p: Problem) -> Bound:
+    return Bound(lambda: f(p.X, p.y, p.W, p.w, p.ridge, p.ridge_basis))
 
 
-def build_vjp_manual(p: Problem, max_jacobian_bytes: int = 0) -> Bound:
-    args = (p.X, p.y, p.W, p.w, p.ridge, p.ridge_basis)
-    return Bound(loss_and_grad=lambda: vjp_manual(*args), forward=lambda: vjp_manual_loss(*args))
+# ---- peers -----------------------------------------------------------------------------------
+def _loss_with(tanh: Callable[[Any], Any]) -> Callable[..., Any]:
+    """chainrule's loss of (W, w, X, y, ridge, ridge_basis), evaluated with a peer's tanh."""
+    def loss(W: Any, w: Any, X: Any, y: Any, ridge: float, ridge_basis: float) -> Any:
+        return ridge_loss(tanh_basis(X, W, tanh), y, w, W, ridge, ridge_basis)
+    return loss
 
 
-# ----------------------------------------------------------------------------------------------
-# 4. backprop: autograd_lite through chainrule's engine="backprop".
-# ----------------------------------------------------------------------------------------------
-
-
-def build_backprop(p: Problem, max_jacobian_bytes: int = 0) -> Bound:
-    """``model.loss_and_gradients`` with ``engine="backprop"``: W and w as leaf Tensors through
-    chainrule's own ``transform`` and ``ridge_loss``, one forward and one backward, the loss read
-    off the same tape. The training view times ``model.gradients``."""
-    model = _chapter_model(p, "backprop", DEFAULT_MAX_JACOBIAN_BYTES)
-    basis = model.basis_function
-    X, y = p.X, p.y
-
-    def forward() -> float:  # the same code on Tensors that record nothing
-        W = Tensor(basis.W)
-        w = Tensor(model.w)
-        return ridge_loss(basis.transform(X, W), y, w, W, model.ridge, model.ridge_basis).item()
-
-    return Bound(
-        loss_and_grad=lambda: model.loss_and_gradients(X, y),
-        forward=forward,
-        fit_step=lambda: model.gradients(X, y),
-        fit_step_label="model.gradients (engine='backprop', as fit does)",
-        fit_loop=_fit_loop(p, "backprop", DEFAULT_MAX_JACOBIAN_BYTES),
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# 5. peers (optional): PyTorch eager on CPU, HIPS autograd.
-# ----------------------------------------------------------------------------------------------
-
-
-_TORCH_DEFAULT_THREADS: list[int] = []
-
-
-def torch_default_threads() -> int:
-    """PyTorch's intra-op thread count as it was when first imported here."""
+def build_torch_1t(p: Problem) -> Bound:
     import torch
 
-    if not _TORCH_DEFAULT_THREADS:
-        _TORCH_DEFAULT_THREADS.append(torch.get_num_threads())
-    return _TORCH_DEFAULT_THREADS[0]
+    torch.set_num_threads(1)
+    loss_of = _loss_with(torch.tanh)
+    X, y, W0, w0 = (torch.from_numpy(np.array(a)) for a in (p.X, p.y, p.W, p.w))
 
-
-def _build_torch(p: Problem, threads: int | None) -> Bound:
-    import torch
-
-    n_threads = torch_default_threads() if threads is None else threads
-    X = torch.from_numpy(np.array(p.X))  # private copies: from_numpy shares memory
-    y = torch.from_numpy(np.array(p.y))
-    W0 = np.array(p.W)
-    w0 = np.array(p.w)
-    ridge, ridge_basis = p.ridge, p.ridge_basis
-
-    def loss_of(W: Any, w: Any) -> Any:
-        Phi = torch.tanh(X @ W[:-1] + W[-1])
-        return (
-            0.5 * ((y - Phi @ w) ** 2).mean()
-            + 0.5 * ridge * (w**2).sum()
-            + 0.5 * ridge_basis * (W**2).sum()
-        )
-
-    def loss_and_grad() -> LossGrad:
-        W = torch.from_numpy(W0).requires_grad_()
-        w = torch.from_numpy(w0).requires_grad_()
-        loss = loss_of(W, w)
+    def loss_and_grads() -> LossGrads:
+        W, w = W0.detach().requires_grad_(), w0.detach().requires_grad_()
+        loss = loss_of(W, w, X, y, p.ridge, p.ridge_basis)
         loss.backward()
         return loss.item(), W.grad.numpy(), w.grad.numpy()
-
-    def forward() -> float:
-        with torch.no_grad():
-            return loss_of(torch.from_numpy(W0), torch.from_numpy(w0)).item()
-
-    @contextlib.contextmanager
-    def context() -> Iterator[None]:
-        before = torch.get_num_threads()
-        torch.set_num_threads(n_threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
-
-    return Bound(loss_and_grad=loss_and_grad, forward=forward, context=context)
+    return Bound(loss_and_grads)
 
 
-def build_hips_autograd(p: Problem, max_jacobian_bytes: int = 0) -> Bound:
+def build_hips_autograd(p: Problem) -> Bound:
+    import autograd
     import autograd.numpy as anp
-    from autograd import value_and_grad
 
-    X, y, W0, w0 = p.X, p.y, np.array(p.W), np.array(p.w)
-    ridge, ridge_basis = p.ridge, p.ridge_basis
+    f = autograd.value_and_grad(_loss_with(anp.tanh), argnum=(0, 1))
 
-    def loss_of(W: Any, w: Any) -> Any:
-        Phi = anp.tanh(anp.dot(X, W[:-1]) + W[-1])
-        r = y - anp.dot(Phi, w)
-        return (
-            0.5 * anp.mean(r**2) + 0.5 * ridge * anp.sum(w**2) + 0.5 * ridge_basis * anp.sum(W**2)
-        )
-
-    loss_and_grads = value_and_grad(loss_of, argnum=(0, 1))
-
-    def loss_and_grad() -> LossGrad:
-        loss, (gW, gw) = loss_and_grads(W0, w0)
+    def loss_and_grads() -> LossGrads:
+        loss, (gW, gw) = f(p.W, p.w, p.X, p.y, p.ridge, p.ridge_basis)
         return float(loss), gW, gw
-
-    return Bound(loss_and_grad=loss_and_grad, forward=lambda: float(loss_of(W0, w0)))
-
-
-# ----------------------------------------------------------------------------------------------
-# The registry.
-# ----------------------------------------------------------------------------------------------
-
-REFERENCE = "vjp-manual"
+    return Bound(loss_and_grads)
 
 
-def default_routes() -> list[Route]:
-    """All routes, in table order (peers last; they are skipped when not importable)."""
-    return [
-        Route(
-            "explicit",
-            "chainrule engine='explicit': loss(X, y) + gradients(X, y); 5 forward passes and the "
-            "materialised (N, D+1, K) Jacobian (the chapter's route)",
-            build_explicit,
-            needs_jacobian=True,
-        ),
-        Route(
-            "explicit-cached",
-            "the chapter's explicit Jacobian contraction with the forward pass computed once",
-            build_explicit_cached,
-            needs_jacobian=True,
-        ),
-        Route(
-            "vjp-manual",
-            "hand-fused numpy forward + backward with matrix products, no Jacobian (the floor "
-            "for a numpy engine; the reference for the agreement check)",
-            build_vjp_manual,
-        ),
-        Route(
-            "backprop",
-            "autograd_lite tape through chainrule's transform/ridge_loss (engine='backprop'): "
-            "one forward, one backward",
-            build_backprop,
-            distributions=("autograd-lite-chainrule",),
-        ),
-        Route(
-            "torch-1t",
-            "PyTorch eager on CPU, float64, torch.set_num_threads(1)",
-            lambda p, max_jacobian_bytes=0: _build_torch(p, 1),
-            requires=("torch",),
-            memory_visible=False,
-            peer=True,
-            distributions=("torch",),
-        ),
-        Route(
-            "torch",
-            "PyTorch eager on CPU, float64, default intra-op threads",
-            lambda p, max_jacobian_bytes=0: _build_torch(p, None),
-            requires=("torch",),
-            memory_visible=False,
-            peer=True,
-            distributions=("torch",),
-        ),
-        Route(
-            "hips-autograd",
-            "HIPS autograd (autograd.numpy), value_and_grad over (W, w)",
-            build_hips_autograd,
-            requires=("autograd",),
-            peer=True,
-            distributions=("autograd",),
-        ),
-    ]
+def build_jax(p: Problem) -> Bound:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    f = jax.jit(jax.value_and_grad(_loss_with(jax.numpy.tanh), argnums=(0, 1)))
+    args = [jax.device_put(a) for a in (p.W, p.w, p.X, p.y)]
+
+    def loss_and_grads() -> LossGrads:
+        loss, (gW, gw) = jax.block_until_ready(f(*args, p.ridge, p.ridge_basis))
+        return loss, gW, gw
+    return Bound(loss_and_grads)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("chapter", "the chapter's code verbatim (benchmarks/chapter_code.py): loss + "
+          "gradient_basis_function_W + gradient_w, 5 forward passes and the Jacobian",
+          partial(build_model, "chapter"), True, fit=partial(fit_model, "chapter")),
+    Route("explicit", "chainrule route='explicit': model.loss_and_gradients, the chapter's "
+          "methods with input checks", partial(build_model, "explicit"), True,
+          fit=partial(fit_model, "explicit")),
+    Route("explicit-cached", "the same Jacobian contraction with one forward pass",
+          partial(build_numpy, explicit_cached), True),
+    Route(REFERENCE, "hand-fused numpy forward + backward, matrix products and no Jacobian "
+          "(the reference of the agreement check)", partial(build_numpy, vjp_manual)),
+    Route("backprop", "chainrule route='backprop': the eager autograd_lite tape",
+          partial(build_model, "backprop"), fit=partial(fit_model, "backprop")),
+    Route("compiled", "chainrule route='compiled': the tape compiled once to a numpy program",
+          partial(build_model, "compiled"), fit=partial(fit_model, "compiled")),
+    Route("torch-1t", "PyTorch eager, CPU, torch.set_num_threads(1)", build_torch_1t,
+          peer="torch", memory_visible=False),
+    Route("hips-autograd", "HIPS autograd, value_and_grad over (W, w)", build_hips_autograd,
+          peer="autograd"),
+    Route("jax", "jax.jit(jax.value_and_grad(...)), float64, XLA's default CPU threads",
+          build_jax, peer="jax", memory_visible=False),
+)

@@ -1,0 +1,113 @@
+"""The benchmark's one result structure: dataclasses, written as JSON with `dataclasses.asdict`.
+
+Times are seconds, memory bytes; `None` is "not measured" (skipped, or invisible to tracemalloc).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA = "chainrule-benchmarks/2"
+
+
+@dataclass
+class Settings:
+    mode: str  # "quick" or "full"
+    configs: list[tuple[int, int, int]]  # (N, D, K)
+    rounds: int  # round-robin rounds; each times one batch of every route
+    target_seconds: float  # a batch lasts at least this long
+    fit_iterations: int  # iterations of one timed fit() call
+    seed: int
+    tolerance: float  # largest relative difference from the reference route
+    reference: str
+    max_jacobian_bytes: int  # the routes that materialise J are skipped above this
+    blas_threads: int | None  # None: the BLAS library's default
+
+
+@dataclass
+class Machine:
+    platform: str
+    python: str
+    numpy: str
+    processor: str
+    cpus: int | None
+    cpus_usable: int | None
+    memory_bytes: int | None
+    load_average: list[float] | None  # 1, 5 and 15 minutes, at the start
+    threadpools: list[dict]  # threadpoolctl.threadpool_info(), after pinning
+
+
+@dataclass
+class RouteInfo:
+    name: str
+    description: str
+    unavailable: str | None  # why the route ran nowhere (a missing peer)
+    version: str | None  # of the peer package
+
+
+@dataclass
+class Timing:  # seconds per call (per iteration for fits)
+    median_s: float
+    rounds_s: list[float]
+    calls_per_batch: int
+
+
+@dataclass
+class Compilation:  # from CompiledFunction.stats: the one-off cost per input signature
+    trace_seconds: float
+    compile_seconds: float
+    equations: dict[str, int]  # after tracing, then after each pass
+
+
+@dataclass
+class RouteResult:
+    route: str
+    skipped: str | None = None  # the reason, or None if measured
+    relative_difference: float | None = None  # worst of loss, grad_W, grad_w vs the reference
+    time: Timing | None = None  # per loss + gradients call
+    peak_bytes: int | None = None  # allocated during one call
+    compilation: Compilation | None = None
+
+
+@dataclass
+class ConfigResult:
+    N: int
+    D: int
+    K: int
+    jacobian_bytes: int
+    routes: list[RouteResult]
+
+    def route(self, name: str) -> RouteResult | None:
+        """Route `name`'s result if it was measured here, else None."""
+        return next((r for r in self.routes if r.route == name and r.time), None)
+
+
+@dataclass
+class FitTiming:
+    route: str
+    per_iteration: Timing
+    projected_s: float  # median per iteration x FitResult.projected_iterations
+
+
+@dataclass
+class FitResult:  # the routes' real fit() loops at the chapter's size
+    N: int
+    D: int
+    K: int
+    iterations_per_call: int
+    projected_iterations: int  # the chapter's run
+    routes: list[FitTiming]
+    explicit_over_chapter: float | None  # per iteration
+
+
+@dataclass
+class Results:
+    created_utc: str
+    commit: str | None  # "+changes": uncommitted changes in the measured packages
+    settings: Settings
+    machine: Machine
+    routes: list[RouteInfo]
+    configs: list[ConfigResult]
+    fit: FitResult | None
+    plots: list[str] = field(default_factory=list)
+    schema: str = SCHEMA

@@ -128,10 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--K", type=int, default=3)
     p.add_argument("--target-seconds", type=float, default=0.2,
                    help="shortest timed batch (default 0.2 s)")
-    p.add_argument("--rounds", type=int, default=5, help="round-robin rounds (median reported)")
+    p.add_argument("--rounds", "--samples", type=int, default=5,
+                   help="round-robin rounds (median reported)")
     args = p.parse_args(argv)
-    if min(args.N) < 1 or args.D < 1 or args.K < 1:
-        p.error("N, D and K must be >= 1")
+    if min(*args.N, args.D, args.K, args.rounds) < 1 or not args.target_seconds > 0:
+        p.error("N, D, K and --rounds must be >= 1, --target-seconds > 0")
     jac = jacobian_rows(args.N, args.D, args.K, args.target_seconds, args.rounds)
     grads = gradient_rows(args.N, args.D, args.K, args.target_seconds, args.rounds)
     print(report(jac, grads, args.D, args.K))

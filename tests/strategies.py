@@ -74,22 +74,27 @@ def tanh_model_cases(
 
 
 # ---------------------------------------------------------------------------------------------
-# autograd_lite: operands for the tape-vs-numpy / tape-vs-central-differences properties.
+# autograd_lite: operands for tests/op_table.py and the other autograd_lite tests.
 # Shapes have at most AG_MAX_DIMS axes of size 1..AG_MAX_SIDE (size-1 axes included, so that
-# broadcasting is exercised); values are bounded so that tests/checks.py's error budget holds:
-# |x| <= 3, log/sqrt/negative-power inputs in [0.5, 3], divisors with 0.5 <= |b| <= 3,
-# relu inputs with |x| >= 1e-3 (no kink within eps of a sample).
+# broadcasting is exercised). Values are bounded so that tests/checks.py's error budget holds:
+# |x| <= 3; inputs of log, of negative or fractional powers and divisors have |x| >= 0.5;
+# inputs near a kink (relu, abs, maximum, clip, max) stay at least AG_KINK_MARGIN = 1e-3 from it,
+# far beyond the finite-difference step 1e-6, so no central difference straddles a kink.
+# "Lattice" arrays hold multiples of a power-of-two step (exact in float32 too): two lattices
+# offset by half a step never tie, one lattice ties often (comparisons, equal maxima).
 # ---------------------------------------------------------------------------------------------
 
 AG_MAX_DIMS, AG_MAX_SIDE, AG_BOUND = 3, 4, 3.0
 AG_POSITIVE_LOW = 0.5  # lower end of log inputs, divisors and bases of fractional powers
-AG_RELU_MARGIN = 1e-3  # relu inputs stay this far from the kink at 0
+AG_KINK_MARGIN = 1e-3  # relu, abs inputs stay this far from the kink at 0
+AG_RELU_MARGIN = AG_KINK_MARGIN
+AG_LATTICE_STEP = 1 / 8
 
 
-def ag_shapes(min_dims: int = 0, max_dims: int = AG_MAX_DIMS) -> st.SearchStrategy[tuple]:
-    """Array shapes with min_dims..max_dims axes, each of size 1..AG_MAX_SIDE."""
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1,
-                            max_side=AG_MAX_SIDE)
+def ag_shapes(min_dims: int = 0, max_dims: int = AG_MAX_DIMS,
+              max_side: int = AG_MAX_SIDE) -> st.SearchStrategy[tuple]:
+    """Array shapes with min_dims..max_dims axes, each of size 1..max_side."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
 
 
 def ag_arrays(shape, low: float = -AG_BOUND, high: float = AG_BOUND, min_abs: float = 0.0,
@@ -108,36 +113,119 @@ def ag_arrays(shape, low: float = -AG_BOUND, high: float = AG_BOUND, min_abs: fl
     return hnp.arrays(np.float64, shape, elements=elements).map(lambda a: a.astype(dtype))
 
 
+def lattice_arrays(shape, offset: float = 0.0, step: float = AG_LATTICE_STEP,
+                   unique: bool = False) -> st.SearchStrategy[np.ndarray]:
+    """float64 arrays of `shape` with entries offset + k * step, |k * step| <= AG_BOUND.
+
+    With `unique`, all entries differ (by at least `step`): a maximum is then never tied.
+    """
+    n = int(AG_BOUND / step)
+    return hnp.arrays(np.float64, shape, unique=unique,
+                      elements=st.integers(-n, n).map(lambda k: offset + k * step))
+
+
+def ag_broadcast_shapes(num_shapes: int, max_dims: int = AG_MAX_DIMS) -> st.SearchStrategy:
+    """`num_shapes` mutually broadcastable shapes (a tuple of tuples)."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num_shapes, min_dims=0, max_dims=max_dims, min_side=1,
+        max_side=AG_MAX_SIDE).map(lambda r: r.input_shapes)
+
+
 @st.composite
 def ag_broadcast_pairs(draw: st.DrawFn, b_min_abs: float = 0.0,
                        dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) with mutually broadcastable shapes; |b| >= b_min_abs when that is positive."""
-    shapes = draw(hnp.mutually_broadcastable_shapes(
-        num_shapes=2, min_dims=0, max_dims=AG_MAX_DIMS, min_side=1, max_side=AG_MAX_SIDE))
-    a_shape, b_shape = shapes.input_shapes
+    a_shape, b_shape = draw(ag_broadcast_shapes(2))
     return (draw(ag_arrays(a_shape, dtype=dtype)),
             draw(ag_arrays(b_shape, min_abs=b_min_abs, dtype=dtype)))
 
 
 @st.composite
-def ag_matmul_pairs(draw: st.DrawFn, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
-    """Operands of a @ b in all four 1-D/2-D combinations: (K,)@(K,), (K,)@(K,M),
-    (N,K)@(K,), (N,K)@(K,M), with N, K, M in 1..AG_MAX_SIDE."""
-    n, k, m = (draw(st.integers(1, AG_MAX_SIDE)) for _ in range(3))
-    a_2d, b_2d = draw(st.booleans()), draw(st.booleans())
-    a_shape = (n, k) if a_2d else (k,)
-    b_shape = (k, m) if b_2d else (k,)
-    return draw(ag_arrays(a_shape, dtype=dtype)), draw(ag_arrays(b_shape, dtype=dtype))
+def ag_untied_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b), mutually broadcastable, with |a - b| >= AG_LATTICE_STEP / 2 everywhere."""
+    a_shape, b_shape = draw(ag_broadcast_shapes(2))
+    return (draw(lattice_arrays(a_shape)),
+            draw(lattice_arrays(b_shape, offset=AG_LATTICE_STEP / 2)))
 
 
 @st.composite
-def ag_reduction_cases(draw: st.DrawFn) -> tuple[np.ndarray, object, bool]:
-    """(x, axis, keepdims): axis None, one axis (maybe negative) or a tuple of distinct axes."""
-    x = draw(ag_arrays(ag_shapes()))
-    options = [st.none(), hnp.valid_tuple_axes(x.ndim)]
+def ag_tied_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b), mutually broadcastable, on one coarse lattice: equal entries are common."""
+    a_shape, b_shape = draw(ag_broadcast_shapes(2))
+    return (draw(lattice_arrays(a_shape, step=0.5)), draw(lattice_arrays(b_shape, step=0.5)))
+
+
+@st.composite
+def ag_where_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(condition, a, b): a boolean condition and two arrays, all mutually broadcastable."""
+    c_shape, a_shape, b_shape = draw(ag_broadcast_shapes(3))
+    return (draw(hnp.arrays(np.bool_, c_shape)), draw(ag_arrays(a_shape)),
+            draw(ag_arrays(b_shape)))
+
+
+@st.composite
+def ag_clip_cases(draw: st.DrawFn) -> tuple[np.ndarray, float | None, float | None]:
+    """(x, low, high), low <= high, one of them possibly None; x half a lattice step off both."""
+    x = draw(lattice_arrays(ag_shapes(), offset=AG_LATTICE_STEP / 2))
+    low, high = sorted(draw(st.lists(st.integers(-16, 16), min_size=2, max_size=2)))
+    low, high = low * AG_LATTICE_STEP, high * AG_LATTICE_STEP
+    which = draw(st.sampled_from(["both", "low", "high"]))
+    return x, (None if which == "high" else low), (None if which == "low" else high)
+
+
+@st.composite
+def ag_matmul_pairs(draw: st.DrawFn, dtype=np.float64,
+                    batched: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Operands of a @ b: 1-D or 2-D, and with `batched`, stacks of matrices whose batch
+    dimensions broadcast against each other: (K,)@(K,), (..., N, K)@(K,), (K,)@(..., K, M),
+    (..., N, K)@(..., K, M), with N, K, M in 1..AG_MAX_SIDE and at most two batch axes."""
+    n, k, m = (draw(st.integers(1, AG_MAX_SIDE)) for _ in range(3))
+    ranks = st.sampled_from([1, 2, 3, 4] if batched else [1, 2])
+    batch_a, batch_b = draw(ag_broadcast_shapes(2, max_dims=2))
+    a_shape = _matmul_operand(draw(ranks), batch_a, (n, k), k)
+    b_shape = _matmul_operand(draw(ranks), batch_b, (k, m), k)
+    return draw(ag_arrays(a_shape, dtype=dtype)), draw(ag_arrays(b_shape, dtype=dtype))
+
+
+def _matmul_operand(rank: int, batch: tuple[int, ...], matrix: tuple[int, int],
+                    vector: int) -> tuple[int, ...]:
+    """A vector (rank 1), a matrix (rank 2) or a stack of matrices (up to rank - 2 batch axes,
+    the last ones of `batch`: suffixes of broadcastable shapes still broadcast)."""
+    if rank == 1:
+        return (vector,)
+    return tuple(batch[max(0, len(batch) - (rank - 2)):]) + matrix
+
+
+@st.composite
+def ag_dot_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """Operands of np.dot in its 1-D/2-D combinations (what autograd_lite's dot supports)."""
+    return draw(ag_matmul_pairs(batched=False))
+
+
+@st.composite
+def ag_axis_cases(draw: st.DrawFn, arrays=ag_arrays, min_dims: int = 0,
+                  tuples: bool = True) -> tuple[np.ndarray, object, bool]:
+    """(x, axis, keepdims): axis None, one axis (maybe negative) or, with `tuples`, a tuple of
+    distinct axes. `arrays(shape)` draws x."""
+    x = draw(arrays(ag_shapes(min_dims=min_dims)))
+    options = [st.none()]
+    if tuples:
+        options.append(hnp.valid_tuple_axes(x.ndim))
     if x.ndim:
         options.append(st.integers(-x.ndim, x.ndim - 1))
     return x, draw(st.one_of(*options)), draw(st.booleans())
+
+
+def ag_reduction_cases(arrays=ag_arrays) -> st.SearchStrategy[tuple[np.ndarray, object, bool]]:
+    """(x, axis, keepdims) for sum, mean, prod, max, min."""
+    return ag_axis_cases(arrays=arrays)
+
+
+@st.composite
+def ag_cumsum_cases(draw: st.DrawFn) -> tuple[np.ndarray, int | None]:
+    """(x, axis): None (the flattened array) or one axis, maybe negative."""
+    x, axis, _ = draw(ag_axis_cases(tuples=False))
+    return x, axis
 
 
 @st.composite
@@ -166,6 +254,34 @@ def ag_transpose_cases(draw: st.DrawFn) -> tuple[np.ndarray, tuple[int, ...] | N
 
 
 @st.composite
+def ag_swapaxes_cases(draw: st.DrawFn) -> tuple[np.ndarray, int, int]:
+    """(x, axis1, axis2), x at least 1-D, the axes maybe negative or equal."""
+    x = draw(ag_arrays(ag_shapes(min_dims=1)))
+    axis = st.integers(-x.ndim, x.ndim - 1)
+    return x, draw(axis), draw(axis)
+
+
+@st.composite
+def ag_squeeze_cases(draw: st.DrawFn) -> tuple[np.ndarray, object]:
+    """(x, axis): x with some size-1 axes; axis None, one size-1 axis or a tuple of them."""
+    shape = draw(ag_shapes(max_side=2))
+    x = draw(ag_arrays(shape))
+    ones = [i for i, n in enumerate(shape) if n == 1]
+    options = [st.none()]
+    if ones:
+        options.append(st.sampled_from(ones).map(lambda i: i - len(shape) if i % 2 else i))
+        options.append(st.lists(st.sampled_from(ones), unique=True).map(tuple))
+    return x, draw(st.one_of(*options))
+
+
+@st.composite
+def ag_expand_dims_cases(draw: st.DrawFn) -> tuple[np.ndarray, int]:
+    """(x, axis), axis in -(ndim + 1) .. ndim."""
+    x = draw(ag_arrays(ag_shapes()))
+    return x, draw(st.integers(-x.ndim - 1, x.ndim))
+
+
+@st.composite
 def ag_broadcast_to_cases(draw: st.DrawFn) -> tuple[np.ndarray, tuple[int, ...]]:
     """(x, target): x's shape is a suffix of target with some axes shrunk to 1."""
     target = draw(ag_shapes())
@@ -177,15 +293,19 @@ def ag_broadcast_to_cases(draw: st.DrawFn) -> tuple[np.ndarray, tuple[int, ...]]
 
 @st.composite
 def ag_index_cases(draw: st.DrawFn) -> tuple[np.ndarray, object]:
-    """(x, index): basic (ints, slices, Ellipsis, None), integer arrays on every axis, or an
-    integer array (negative entries, repeats likely) on the first axis with slices after it."""
+    """(x, index): basic (ints, slices, Ellipsis, None), integer arrays on every axis, an
+    integer array (negative entries, repeats likely) on the first axis with slices after it,
+    or a boolean mask of x's shape or of its first axis."""
     x = draw(ag_arrays(ag_shapes(min_dims=1)))
-    kind = draw(st.sampled_from(["basic", "integer_arrays", "first_axis_array"]))
+    kind = draw(st.sampled_from(["basic", "integer_arrays", "first_axis_array", "mask"]))
     if kind == "basic":
         return x, draw(hnp.basic_indices(x.shape, allow_newaxis=True, allow_ellipsis=True))
     if kind == "integer_arrays":
         return x, draw(hnp.integer_array_indices(
             x.shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=5)))
+    if kind == "mask":
+        mask_shape = draw(st.sampled_from([x.shape, x.shape[:1]]))
+        return x, draw(hnp.arrays(np.bool_, mask_shape))
     n = x.shape[0]
     rows = draw(hnp.arrays(np.intp, st.integers(1, 6), elements=st.integers(-n, n - 1)))
     return x, (rows,) + tuple(slice(None) for _ in x.shape[1:])
@@ -199,3 +319,106 @@ def ag_power_cases(draw: st.DrawFn) -> tuple[np.ndarray, float]:
     if float(p).is_integer() and p >= 0:
         return draw(ag_arrays(ag_shapes())), p
     return draw(ag_arrays(ag_shapes(), AG_POSITIVE_LOW, AG_BOUND)), p
+
+
+@st.composite
+def ag_concatenate_cases(draw: st.DrawFn) -> tuple[list[np.ndarray], int]:
+    """(xs, axis): 1 to 3 arrays (at least 1-D) that agree outside `axis` (maybe negative)."""
+    shape = draw(ag_shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    xs = []
+    for _ in range(draw(st.integers(1, 3))):
+        own = list(shape)
+        own[axis] = draw(st.integers(1, AG_MAX_SIDE))
+        xs.append(draw(ag_arrays(tuple(own))))
+    return xs, axis
+
+
+@st.composite
+def ag_stack_cases(draw: st.DrawFn) -> tuple[list[np.ndarray], int]:
+    """(xs, axis): 1 to 3 arrays of one shape, axis in -(ndim + 1) .. ndim."""
+    shape = draw(ag_shapes())
+    xs = [draw(ag_arrays(shape)) for _ in range(draw(st.integers(1, 3)))]
+    return xs, draw(st.integers(-len(shape) - 1, len(shape)))
+
+
+@st.composite
+def ag_vstack_cases(draw: st.DrawFn) -> list[np.ndarray]:
+    """1 to 3 arrays for vstack: rows (1-D) and matrices (2-D) with one number of columns."""
+    columns = draw(st.integers(1, AG_MAX_SIDE))
+    shapes = st.sampled_from([(columns,), (1, columns), (2, columns), (3, columns)])
+    return [draw(ag_arrays(draw(shapes))) for _ in range(draw(st.integers(1, 3)))]
+
+
+@st.composite
+def ag_hstack_cases(draw: st.DrawFn) -> list[np.ndarray]:
+    """1 to 3 arrays for hstack: all 1-D (any lengths), or all 2-D/3-D agreeing but on axis 1."""
+    count = draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        return [draw(ag_arrays((draw(st.integers(1, AG_MAX_SIDE)),))) for _ in range(count)]
+    shape = list(draw(ag_shapes(min_dims=2)))
+    xs = []
+    for _ in range(count):
+        shape[1] = draw(st.integers(1, AG_MAX_SIDE))
+        xs.append(draw(ag_arrays(tuple(shape))))
+    return xs
+
+
+EINSUM_SUBSCRIPTS = (
+    "ij,jk->ik", "nk,ndk->dk", "i,i->", "i,j->ij", "ij->ji", "ij->", "ij->j", "ijk,k->ij",
+    "ij,ij->i", "ij,jk", "bij,bjk->bik", "ij,jk,kl->il", "i->i",
+)
+
+
+@st.composite
+def ag_einsum_cases(draw: st.DrawFn) -> tuple[str, list[np.ndarray]]:
+    """(subscripts, operands): explicit and implicit outputs, contractions over one or several
+    indices, an index only one operand has (summed), three operands; each index of size 1..4."""
+    subscripts = draw(st.sampled_from(EINSUM_SUBSCRIPTS))
+    inputs = subscripts.split("->")[0].split(",")
+    size = {c: draw(st.integers(1, AG_MAX_SIDE)) for c in sorted(set("".join(inputs)))}
+    return subscripts, [draw(ag_arrays(tuple(size[c] for c in s))) for s in inputs]
+
+
+@st.composite
+def ag_tensordot_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, object]:
+    """(a, b, axes): axes an int (the last of a against the first of b) or two lists of axes
+    (any positions, maybe negative), contracting 0 to 2 axes."""
+    side = st.integers(1, AG_MAX_SIDE)
+    contracted = [draw(side) for _ in range(draw(st.integers(0, 2)))]
+    a_free = [draw(side) for _ in range(draw(st.integers(0, 2)))]
+    b_free = [draw(side) for _ in range(draw(st.integers(0, 2)))]
+    if draw(st.booleans()):
+        a = draw(ag_arrays(tuple(a_free + contracted)))
+        b = draw(ag_arrays(tuple(contracted + b_free)))
+        return a, b, len(contracted)
+    na, nb = len(a_free) + len(contracted), len(b_free) + len(contracted)
+    a_pos = draw(st.permutations(range(na)))[:len(contracted)]
+    b_pos = draw(st.permutations(range(nb)))[:len(contracted)]
+    a_shape, b_shape = [None] * na, [None] * nb
+    for i, j, n in zip(a_pos, b_pos, contracted):
+        a_shape[i], b_shape[j] = n, n
+    free_a, free_b = iter(a_free), iter(b_free)
+    a_shape = [next(free_a) if n is None else n for n in a_shape]
+    b_shape = [next(free_b) if n is None else n for n in b_shape]
+    a_axes = [i - na if draw(st.booleans()) else i for i in a_pos]
+    return (draw(ag_arrays(tuple(a_shape))), draw(ag_arrays(tuple(b_shape))),
+            (a_axes, list(b_pos)))
+
+
+@st.composite
+def ag_outer_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) of any shapes up to 2-D (np.outer flattens both)."""
+    return (draw(ag_arrays(ag_shapes(max_dims=2))), draw(ag_arrays(ag_shapes(max_dims=2))))
+
+
+@st.composite
+def ag_repeat_cases(draw: st.DrawFn) -> tuple[np.ndarray, object, int | None]:
+    """(x, repeats, axis): repeats one count (0..3) or one count per entry along the axis
+    (the flattened array when axis is None)."""
+    x = draw(ag_arrays(ag_shapes()))
+    axis = draw(st.none() | (st.integers(-x.ndim, x.ndim - 1) if x.ndim else st.none()))
+    n = x.size if axis is None else x.shape[axis]
+    counts = st.integers(0, 3)
+    repeats = draw(counts | hnp.arrays(np.intp, (n,), elements=counts))
+    return x, repeats, axis

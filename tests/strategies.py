@@ -422,3 +422,42 @@ def ag_repeat_cases(draw: st.DrawFn) -> tuple[np.ndarray, object, int | None]:
     counts = st.integers(0, 3)
     repeats = draw(counts | hnp.arrays(np.intp, (n,), elements=counts))
     return x, repeats, axis
+
+
+# ---------------------------------------------------------------------------------------------
+# chainrule.deep (issue 13): L-layer tanh networks, L in 1..4, widths K_0 = D, K_1..K_L in 1..5,
+# N in 1..20. Bounded so that tests/test_deep.py's finite-difference budget holds:
+# |X| <= 2, |W_l| <= 1, |w| <= 2, |y| <= 5, ridge strengths in [0, 1].
+# ---------------------------------------------------------------------------------------------
+
+DEEP_MAX_L, DEEP_MAX_WIDTH, DEEP_MAX_N = 4, 5, 20
+DEEP_X_BOUND, DEEP_W_BOUND, DEEP_w_BOUND, DEEP_Y_BOUND = 2.0, 1.0, 2.0, 5.0
+
+
+class DeepModelCase(NamedTuple):
+    """One problem for DeepRidgeRegressionGD: X (N, D), y (N,), Ws[l] (K_l + 1, K_{l+1}),
+    w (K_L,)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    Ws: list
+    w: np.ndarray
+    ridge: float
+    ridge_basis: float
+
+
+@st.composite
+def deep_model_cases(draw: st.DrawFn, max_L: int = DEEP_MAX_L, max_width: int = DEEP_MAX_WIDTH,
+                     max_N: int = DEEP_MAX_N, L: int | None = None) -> DeepModelCase:
+    """A random L-layer problem in the bounded ranges above (pass ``L`` to fix the depth)."""
+    L = draw(st.integers(1, max_L)) if L is None else L
+    K = draw(st.lists(st.integers(1, max_width), min_size=L + 1, max_size=L + 1))
+    N = draw(st.integers(1, max_N))
+    return DeepModelCase(
+        X=draw(float_arrays((N, K[0]), DEEP_X_BOUND)),
+        y=draw(float_arrays((N,), DEEP_Y_BOUND)),
+        Ws=[draw(float_arrays((K[l - 1] + 1, K[l]), DEEP_W_BOUND)) for l in range(1, L + 1)],
+        w=draw(float_arrays((K[L],), DEEP_w_BOUND)),
+        ridge=draw(ridge_strengths()),
+        ridge_basis=draw(ridge_strengths()),
+    )

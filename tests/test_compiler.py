@@ -32,6 +32,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autograd_lite as ag
 from autograd_lite import Tensor, TraceError
@@ -486,6 +487,43 @@ def test_a_tensor_built_from_a_traced_value_is_not_baked_in(make):
     assert_matches_eager(cf, f, [np.array([-4.0, 0.5, 7.0])])
 
 
+def test_a_compiled_function_called_while_tracing_is_not_baked_in():
+    """A compiled function takes a Tensor's data (its results are plain arrays): called on a
+    traced value, that data is the tracing value. Recompute it, or refuse it with TraceError."""
+    inner = ag.compile(lambda x: ag.sum(ag.tanh(x) ** 2))
+
+    def outer(x):
+        value, grad = inner(x)
+        return ag.sum(x * grad) + value
+
+    cf = ag.compile(outer)
+    try:
+        cf(np.array([0.5, -1.0, 2.0]))
+    except TraceError as error:
+        assert "compile(outer)" in str(error)
+        return
+    assert_matches_eager(cf, outer, [np.array([-2.0, 0.3, 1.0])])
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: ag.max(ag.where(x > 0, x, -np.inf)) + ag.sum(x),  # masking before a maximum
+    lambda x: ag.sum(ag.clip(x, -np.inf, 1.0) ** 2),
+    lambda x: ag.sum(ag.minimum(x, math.inf) * x),
+    lambda x: ag.sum(ag.where(x > 5.0, np.nan, x)),
+], ids=["where -inf", "clip -inf", "minimum inf", "where nan"])
+def test_non_finite_constants_are_written_as_numbers_numpy_reads(f):
+    cf = ag.compile(f)
+    for x in (np.array([0.5, -1.0, 2.0]), np.array([-0.5, 1.0, 3.0])):
+        assert_matches_eager(cf, f, [x])
+
+
+def test_a_non_finite_number_argument():
+    def bounded(x, high):
+        return ag.sum(ag.minimum(x, high) * x)
+
+    assert_matches_eager(ag.compile(bounded), bounded, [np.array([0.5, -1.0, 2.0]), math.inf])
+
+
 CONSTANT_CHECKED = {
     "chapter loss": lambda W, w, X, y: chapter_loss(W, w, X, y),
     "relu": relu_weighted,
@@ -702,6 +740,7 @@ RESULT_CASES = {
     "buffered gradient": (buffered_gradient, 0, 1),
     "chapter loss": (lambda W, w, X, y: chapter_loss(W, w, X, y), (0, 1), 4),
     "einsum transpose": (lambda a: ag.sum(ag.tanh(ag.einsum("ij->ji", a)) * 2.0), 0, 1),
+    "one gradient twice": (lambda x, y: ag.sum(ag.tanh(x + y)), (0, 1), 2),  # d/dx = d/dy
 }
 
 
@@ -721,6 +760,7 @@ def test_results_are_fresh_arrays_that_later_calls_never_touch(name):
     first_args, second_args = result_case_args(name, rng), result_case_args(name, rng)
     _, first = cf(*first_args)
     first = as_tuple(first, argnums)
+    assert all(not np.shares_memory(g, h) for g, h in itertools.combinations(first, 2))
     kept = [g.copy() for g in first]
     for g in first:
         assert g.flags.writeable and not any(np.shares_memory(g, a) for a in first_args)
@@ -750,6 +790,19 @@ def test_inputs_are_never_written_and_read_only_inputs_work(name):
         assert [a.tobytes() for a in args] == before, "the program wrote into an input"
         assert_matches_eager(cf, f, read_only, argnums)
         assert not any(a.flags.writeable for a in read_only)
+
+
+def test_strided_and_fortran_ordered_inputs_of_a_compiled_signature():
+    """The signature is shapes and dtypes: the program must not assume the tracing layout."""
+    cf = ag.compile(chapter_loss, (0, 1))
+    W, w, X, y = chapter_data(40, np.random.default_rng(6))
+    cf(W, w, X, y)
+    wide = np.random.default_rng(7).uniform(0, 365, (80, 3))
+    args = [np.asfortranarray(W), np.repeat(w, 2)[::2], wide[::2, 1:2], np.stack([y, y], 1)[:, 1]]
+    assert not all(a.flags.c_contiguous for a in args)
+    before = [a.tobytes() for a in args]
+    assert_matches_eager(cf, chapter_loss, args, (0, 1))
+    assert cf.traces == 1 and [a.tobytes() for a in args] == before
 
 
 # ---- gradcheck accepts compiled functions -------------------------------------------------------
@@ -863,6 +916,43 @@ def test_chapter_loss_program_has_no_jacobian_sized_array():
     cf = ag.compile(chapter_loss, (0, 1))
     cf(*args)
     assert len(body_lines(cf.source)) == len(program.eqns) == cf.stats["equations"]["buffers"]
+
+
+# ---- indexing, as numpy reads an index ----------------------------------------------------------
+def indexed(index: Any) -> Callable[..., Any]:
+    def f(x):
+        return ag.sum(ag.tanh(x[index]) ** 2 * 1.5) + 0.1 * ag.sum(x * x)
+
+    return f
+
+
+@pytest.mark.parametrize("index", [
+    (slice(None, None, -1), 0), (Ellipsis, slice(1, None, 2)), (None, 1), (np.int64(1),),
+    (slice(np.int64(0), np.int64(2)),), (-1, slice(-2, None)), (np.array([1, 1, -2]),),
+    (slice(None), np.array([[0, 2], [2, 2]])), (True,), (False, 0),
+], ids=repr)
+def test_indices_are_written_as_numpy_reads_them(index):
+    x = RNG.uniform(-1, 1, (3, 4))
+    f = indexed(index)
+    cf = ag.compile(f)
+    for args in ([x], [-x[::-1].copy()]):
+        assert_matches_eager(cf, f, args)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_random_basic_and_integer_array_indices(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    index = data.draw(st.one_of(
+        hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True),
+        hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(max_dims=2,
+                                                                         max_side=3))))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    f = indexed(index)
+    cf = ag.compile(f)
+    for _ in range(2):
+        assert_matches_eager(cf, f, [rng.uniform(-1.5, 1.5, shape)])
+    assert cf.traces == 1
 
 
 # ---- names, higher order, the rest of the op set ------------------------------------------------

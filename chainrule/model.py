@@ -112,12 +112,14 @@ class TanhBasis:
         if max_jacobian_bytes < 0:
             raise ValueError(f"max_jacobian_bytes must be >= 0, got {max_jacobian_bytes}")
         self.max_jacobian_bytes = int(max_jacobian_bytes)
-        self._checked: np.ndarray | None = None
+        self._checked: tuple[Any, Any] = (None, None)  # (X, W) of the last check
 
     def design(self, X: ArrayLike) -> np.ndarray:
         """X as the 2-D (N, D) float array the math uses (1-D X is one column), checked against
-        W's D; the array returned is recognised when it comes back, and not checked again."""
-        if X is self._checked and X.shape[1] == self.W.shape[0] - 1:
+        W's D; the array returned is recognised when it comes back (with the same W), and not
+        checked again."""
+        checked_X, checked_W = self._checked
+        if X is checked_X and self.W is checked_W:
             return X
         X = _real(X, "X")
         if X.ndim == 1:
@@ -126,7 +128,7 @@ class TanhBasis:
             raise ValueError(f"X must be (N,) or (N, D) with D = W.shape[0] - 1 = "
                              f"{self.W.shape[0] - 1}; got X.shape={X.shape} "
                              f"(W.shape={self.W.shape})")
-        self._checked = X
+        self._checked = (X, self.W)
         return X
 
     def Z(self, X: ArrayLike) -> np.ndarray:
@@ -145,10 +147,10 @@ class TanhBasis:
         `JacobianTooLarge` before anything is allocated if it exceeds `max_jacobian_bytes`.
         """
         X = self.design(X)
-        N, D = X.shape
-        nbytes = jacobian_nbytes(N, D, self.W.shape[1], np.result_type(X, self.W).itemsize)
+        (N, D), K = X.shape, self.W.shape[1]
+        nbytes = N * (D + 1) * K * max(X.itemsize, self.W.itemsize)  # jacobian_nbytes, inline
         if nbytes > self.max_jacobian_bytes:
-            raise JacobianTooLarge(N, D, self.W.shape[1], nbytes, self.max_jacobian_bytes)
+            raise JacobianTooLarge(N, D, K, nbytes, self.max_jacobian_bytes)
         dZ_dW = np.hstack((X, np.ones((N, 1))))  # x~, shape (N, D+1)
         dPhi_dZ = 1 - self.transform(X) ** 2  # shape (N, K)
         return dZ_dW[:, :, np.newaxis] * dPhi_dZ[:, np.newaxis, :]  # shape (N, D+1, K)
@@ -214,7 +216,7 @@ class BasisFunctionRidgeRegressionGD:
     # -- validation ------------------------------------------------------------------------------
     def targets(self, y: ArrayLike, N: int) -> np.ndarray:
         """y as a 1-D float array of length N; recognised when it comes back, like X."""
-        if y is self._checked_y and y.shape == (N,):
+        if y is self._checked_y and len(y) == N:
             return y
         y = _real(y, "y")
         if y.ndim != 1:
@@ -227,7 +229,11 @@ class BasisFunctionRidgeRegressionGD:
         return y
 
     def _data(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        X = self.basis_function.design(X)
+        basis = self.basis_function
+        checked_X, checked_W = basis._checked
+        if X is checked_X and basis.W is checked_W and y is self._checked_y:  # checked already
+            return X, y
+        X = basis.design(X)
         return X, self.targets(y, X.shape[0])
 
     def _weights(self, K: int) -> np.ndarray:
@@ -285,12 +291,11 @@ class BasisFunctionRidgeRegressionGD:
         """grad_W L[d, k] = sum_n grad_Phi L[n, k] J[n, d, k] + ridge_basis W[d, k], (D+1, K).
 
         Materialises the (N, D+1, K) Jacobian and a product of the same size (peak memory about
-        twice `jacobian_nbytes`); refused before any work beyond the basis' limit.
+        twice `jacobian_nbytes`); refused before either is allocated beyond the basis' limit.
         """
         X, y = self._data(X, y)
-        self._weights(self.basis_function.W.shape[1])
-        jacobian_Phi = self.basis_function.jacobian(X)  # (N, D+1, K), guarded
         grad_Phi = self.gradient_basis_function(X, y)  # (N, K)
+        jacobian_Phi = self.basis_function.jacobian(X)  # (N, D+1, K)
         gW = (grad_Phi[:, np.newaxis, :] * jacobian_Phi).sum(0)  # the chain rule, (D+1, K)
         gW += self.ridge_basis * self.basis_function.W
         return gW

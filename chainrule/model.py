@@ -210,7 +210,9 @@ class BasisFunctionRidgeRegressionGD:
         self.route = route
         self.w: np.ndarray | None = None
         self._checked_y: np.ndarray | None = None
-        self._backprop = (ag.compile if route == "compiled" else ag.value_and_grad)(
+        #: what the back-propagation routes call: `value_and_grad(ridge_regression_loss, (0, 1))`
+        #: (eager), or `compile(...)` of it (its `.source` and `.stats` show the program)
+        self.value_and_grad = (ag.compile if route == "compiled" else ag.value_and_grad)(
             ridge_regression_loss, (0, 1))
 
     # -- validation ------------------------------------------------------------------------------
@@ -315,7 +317,7 @@ class BasisFunctionRidgeRegressionGD:
         X, y = self._data(X, y)
         W = self.basis_function.W
         w = self._weights(W.shape[1])
-        loss, (gW, gw) = self._backprop(W, w, X, y, self.ridge, self.ridge_basis)
+        loss, (gW, gw) = self.value_and_grad(W, w, X, y, self.ridge, self.ridge_basis)
         return loss, gW, gw
 
     def fit(self, X: ArrayLike, y: ArrayLike,

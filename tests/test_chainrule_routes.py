@@ -158,7 +158,7 @@ def test_compiled_route_compiles_once_per_signature():
     model = BasisFunctionRidgeRegressionGD(TanhBasis(rng.normal(size=(3, 4))), route="compiled",
                                            num_iterations=50, learning_rate=1e-3)
     model.fit(X, y)
-    compiled = model._backprop
+    compiled = model.value_and_grad
     assert compiled.traces == 1 and compiled.source.count("np.tanh(") == 1
     model.fit(X[:10], y[:10])  # a new N: a new signature
     assert compiled.traces == 2

@@ -45,8 +45,6 @@ class _Positions:
 
     def __iter__(self) -> Any:
         yield from self.fixed
-        if self.rule is None:
-            return
         for k in itertools.count():
             if k == len(self.cache):
                 self.cache.append(functools.partial(self.rule, i=k))
@@ -83,7 +81,8 @@ class Primitive:
                     break
                 rules.append(getattr(cls, f"{kind}_{n}"))
             tail = getattr(cls, f"{kind}_{names[-1]}", None) if variadic else None
-            setattr(cls, f"{kind}s", _Positions(tuple(rules), tail) if variadic else tuple(rules))
+            setattr(cls, f"{kind}s", tuple(rules) if tail is None else _Positions(tuple(rules),
+                                                                                  tail))
         cls.eager_vjps = cls.vjps  # kernels.py may give the eager tape faster equivalents
         cls.eager_forward = cls.forward
         cls._slots = {}
@@ -149,6 +148,7 @@ class Elementwise(Primitive):
 
 
 def _times(derivative: Any, g: Any, *saved: Any, **params: Any) -> Any:
+    """The chain rule for one input of an elementwise primitive: g * d(input)."""
     return g * derivative(*saved, **params)
 
 
@@ -537,61 +537,59 @@ class Mean(Primitive):
     def label(cls, params): return _axis_label(cls.name, params)
 
 
-def _prod_partials(x, out, axis, keepdims, shape):
-    """d prod(x)/dx_i = prod of the other entries, also where x has zeros: out / x_i without zeros;
-    with one zero, the product of the rest at that zero (0 elsewhere); with two or more, 0."""
-    zero = x == 0
-    zeros = expand_reduced(zero.sum(axis, keepdims=keepdims), shape, axis, keepdims)
-    safe = np.where(zero, 1.0, x)
-    rest = expand_reduced(safe.prod(axis, keepdims=keepdims), shape, axis, keepdims)
-    no_zero = expand_reduced(out, shape, axis, keepdims) / safe
-    return np.where(zeros == 0, no_zero, np.where(zero & (zeros == 1), rest, 0.0))
-
-
-class Prod(Primitive):
-    """prod(x, axis);   d/dx_i = product of the other entries (zero-safe)"""
+class _ReductionByPartials(Primitive):
+    """A reduction declared by its partial derivatives d out / d x_i (`partials`): the chain rule
+    gives vjp = (g spread back over the reduced axes) * partials and jvp = sum(t * partials)."""
     saves = ("x", "out")
+
+    def __init_subclass__(cls) -> None:
+        if "partials" in cls.__dict__:
+            d = cls.__dict__["partials"].__func__
+            cls.vjp_x = staticmethod(functools.partial(_spread_times, d))
+            cls.jvp_x = staticmethod(functools.partial(_sum_times, d))
+        super().__init_subclass__()
+
+    @classmethod
+    def label(cls, params): return _axis_label(cls.name, params)
+
+
+def _spread_times(partials, g, x, out, axis, keepdims, shape):
+    return expand_reduced(g, shape, axis, keepdims) * partials(x, out, axis, keepdims, shape)
+
+
+def _sum_times(partials, t, x, out, axis, keepdims, shape):
+    return (t * partials(x, out, axis, keepdims, shape)).sum(axis, keepdims=keepdims)
+
+
+class Prod(_ReductionByPartials):
+    """prod(x, axis);   d/dx_i = product of the other entries (zero-safe)"""
 
     @staticmethod
     def forward(x, axis, keepdims, shape): return np.prod(x, axis, keepdims=keepdims)
 
     @staticmethod
-    def vjp_x(g, x, out, axis, keepdims, shape):
-        return expand_reduced(g, shape, axis, keepdims) * _prod_partials(x, out, axis, keepdims,
-                                                                           shape)
-
-    @staticmethod
-    def jvp_x(t, x, out, axis, keepdims, shape):
-        return (t * _prod_partials(x, out, axis, keepdims, shape)).sum(axis, keepdims=keepdims)
-
-    @classmethod
-    def label(cls, params): return _axis_label(cls.name, params)
-
-
-def _argmax_share(x, out, axis, keepdims, shape):
-    """1/k at the k entries equal to the maximum (or minimum) of their slice, else 0."""
-    hit = x == expand_reduced(out, shape, axis, keepdims)
-    return hit / expand_reduced(hit.sum(axis, keepdims=keepdims), shape, axis, keepdims)
+    def partials(x, out, axis, keepdims, shape):
+        """out / x_i where the slice has no zero; with one zero, the product of the rest at that
+        zero (0 elsewhere); with two or more, 0 everywhere."""
+        zero = x == 0
+        zeros = expand_reduced(zero.sum(axis, keepdims=keepdims), shape, axis, keepdims)
+        safe = np.where(zero, 1.0, x)
+        rest = expand_reduced(safe.prod(axis, keepdims=keepdims), shape, axis, keepdims)
+        no_zero = expand_reduced(out, shape, axis, keepdims) / safe
+        return np.where(zeros == 0, no_zero, np.where(zero * (zeros == 1), rest, 0.0))
 
 
-class Max(Primitive):
+class Max(_ReductionByPartials):
     """max(x, axis);   d/dx = 1 at the maximum (ties share it equally), else 0"""
-    saves = ("x", "out")
 
     @staticmethod
     def forward(x, axis, keepdims, shape): return np.max(x, axis, keepdims=keepdims)
 
     @staticmethod
-    def vjp_x(g, x, out, axis, keepdims, shape):
-        return expand_reduced(g, shape, axis, keepdims) * _argmax_share(x, out, axis, keepdims,
-                                                                          shape)
-
-    @staticmethod
-    def jvp_x(t, x, out, axis, keepdims, shape):
-        return (t * _argmax_share(x, out, axis, keepdims, shape)).sum(axis, keepdims=keepdims)
-
-    @classmethod
-    def label(cls, params): return _axis_label(cls.name, params)
+    def partials(x, out, axis, keepdims, shape):
+        """1/k at the k entries equal to the slice's maximum (or minimum), else 0."""
+        hit = x == expand_reduced(out, shape, axis, keepdims)
+        return hit / expand_reduced(hit.sum(axis, keepdims=keepdims), shape, axis, keepdims)
 
 
 class Min(Max):
@@ -823,7 +821,7 @@ class Getitem(Primitive):
     def jvp_x(t, *index, template, shape): return t[fill_index(template, index)]
 
     @classmethod
-    def label(cls, params): return f"getitem {index_text(params['template'])}"
+    def label(cls, params): return f"getitem [{index_text(params['template'])}]"
 
 
 class ScatterAdd(Primitive):
@@ -848,11 +846,12 @@ class ScatterAdd(Primitive):
         return apply_to(ScatterAdd, t, *index, template=template, shape=shape)
 
     @classmethod
-    def label(cls, params): return f"scatter_add {index_text(params['template'])}"
+    def label(cls, params): return f"scatter_add [{index_text(params['template'])}]"
 
 
-def index_text(template: Any) -> str:
-    """An index as it is written in code: (slice(None, -1), 0) -> '[:-1, 0]'."""
+def index_text(template: Any, names: list[str] | None = None) -> str:
+    """An index as code writes it, without the brackets: (slice(None, -1), 0) -> ':-1, 0'; the
+    arrays of an index are named by `names` (else i0, i1, ...)."""
     parts = template if isinstance(template, tuple) else (template,)
 
     def one(p: Any) -> str:
@@ -865,10 +864,11 @@ def index_text(template: Any) -> str:
         if p is Ellipsis:
             return "..."
         if isinstance(p, Slot):
-            return f"i{p.k}"
+            return names[p.k] if names is not None else f"i{p.k}"
         return str(int(p))
 
-    return "[" + ", ".join(one(p) for p in parts) + "]"
+    single_array = len(parts) == 1 and isinstance(parts[0], Slot)
+    return ", ".join(one(p) for p in parts) + ("," if single_array else "")
 
 
 def primitives() -> list[type[Primitive]]:

@@ -34,24 +34,6 @@ def _scatter_add(values: Any, shape: tuple[int, ...], index: Any) -> np.ndarray:
     return _index_add_at(np.zeros(shape, dtype=np.result_type(values)), values, index)
 
 
-def _index(template: tuple, names: list[str]) -> str:
-    def one(p: Any) -> str:
-        if isinstance(p, slice):
-            text = ("" if p.start is None else str(p.start)) + ":" + (
-                "" if p.stop is None else str(p.stop))
-            return text + ("" if p.step is None else f":{p.step}")
-        if p is None:
-            return "None"
-        if p is Ellipsis:
-            return "..."
-        if isinstance(p, P.Slot):
-            return names[p.k]
-        return str(int(p))
-
-    return ", ".join(one(p) for p in template) + ("," if len(template) == 1 and isinstance(
-        template[0], P.Slot) else "")
-
-
 class _Writer:
     def __init__(self, program: Program) -> None:
         self.program = program
@@ -86,13 +68,14 @@ class _Writer:
             return (f"np.multiply.outer({ins[1]}, {ins[0]}).T" if e.layout == "F"
                     else f"np.multiply.outer({ins[0]}, {ins[1]})")
         if op is P.Getitem:
-            return f"{ins[0]}[{_index(p['template'], ins[1:])}]"
+            return f"{ins[0]}[{P.index_text(p['template'], ins[1:])}]"
         if op is P.ScatterAdd:
-            return f"scatter_add({ins[0]}, {p['shape']}, np.s_[{_index(p['template'], ins[1:])}])"
+            index = P.index_text(p["template"], ins[1:])
+            return f"scatter_add({ins[0]}, {p['shape']}, np.s_[{index}])"
         if op is IndexAdd:
             base = ins[0] if e.buffer is not None else f"{ins[0]}.copy()"
             helper = "index_add_at" if len(ins) > 2 else "index_add"
-            return f"{helper}({base}, {ins[1]}, np.s_[{_index(p['template'], ins[2:])}])"
+            return f"{helper}({base}, {ins[1]}, np.s_[{P.index_text(p['template'], ins[2:])}])"
         if op in (P.Sum, P.Mean):
             axis = p["axis"]
             args = ([] if axis is None else [f"axis={axis[0] if len(axis) == 1 else axis}"]) + (

@@ -4,7 +4,7 @@ The oracle is always the eager tape, `autograd_lite.value_and_grad` (itself chec
 central differences in tests/test_autograd_*.py), run on the same inputs; no expected number is
 computed by the compiler.
 
-Tolerance (float64): RTOL = 1e-12 relative, with an absolute floor ATOL_SCALE * scale. The
+Tolerance (float64): RTOL = 1e-12 relative, with an absolute floor RTOL * scale. The
 generated program does the floating operations of the recorded tape, except that the passes
 reassociate chains of scalar factors (c * (d * x) -> (c * d) * x), compute sum(x * x) as a dot
 product, fold constants and lay tall products out column-major (the same BLAS dot products in
@@ -40,7 +40,6 @@ from autograd_lite.compiler import PASSES
 from autograd_lite.compiler.trace import trace
 
 RTOL = 1e-12
-ATOL_SCALE = 1e-12
 F32_RTOL = 1e-5
 
 
@@ -558,6 +557,25 @@ def test_no_constant_of_a_program_depends_on_the_tracing_values(name):
     constants = [k for k in namespace_1 if re.fullmatch(r"c\d+", k)]
     for k in constants:
         np.testing.assert_array_equal(namespace_1[k], namespace_2[k], err_msg=f"constant {k}")
+
+
+def test_compiling_inside_no_grad_still_differentiates():
+    """compile is a transformation: an enclosing no_grad() does not switch its gradients off."""
+    x = np.array([0.5, -1.0, 2.0])
+    with ag.no_grad():
+        value, grad = ag.compile(lambda t: ag.sum(ag.tanh(t) ** 2))(x)
+        assert not ag.is_grad_enabled(), "tracing must restore the enclosing no_grad()"
+    np.testing.assert_allclose(value, np.sum(np.tanh(x) ** 2), rtol=RTOL)
+    np.testing.assert_allclose(grad, 2 * np.tanh(x) * (1 - np.tanh(x) ** 2), rtol=RTOL)
+
+
+def test_an_error_while_tracing_caches_nothing_and_leaves_no_trace_behind():
+    cf = ag.compile(small_layer)
+    with pytest.raises(ag.ShapeError):
+        cf(W_34, X_53.T)  # (3, 5) @ (3, 4): not aligned
+    assert cf.traces == 0 and cf.source is None and ag.is_grad_enabled()
+    assert_matches_eager(cf, small_layer, [W_34, X_53])
+    assert cf.traces == 1
 
 
 # ---- Python control flow on traced values -------------------------------------------------------

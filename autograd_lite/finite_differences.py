@@ -22,10 +22,12 @@ def central_difference_jacobian(f: Callable[..., Any], inputs: Sequence[Any], ar
                                 eps: float = 1e-6) -> np.ndarray:
     """Jacobian of f(*inputs) w.r.t. inputs[argnum], shape out.shape + input.shape.
 
-    `f` receives float64 ndarrays and may return an ndarray, a number or a Tensor.
+    `f` receives inputs[argnum] as a float64 ndarray (the others as they are) and may return an
+    ndarray, a number or a Tensor.
     """
-    args = [np.array(np.asarray(getattr(a, "data", a)), dtype=np.float64) for a in inputs]
-    x = args[argnum]
+    args = list(inputs)
+    x = args[argnum] = np.array(np.asarray(getattr(inputs[argnum], "data", inputs[argnum])),
+                                dtype=np.float64)
     out_shape = _values(f(*args)).shape
     jac = np.empty(out_shape + x.shape)
     flat_x = x.reshape(-1)  # a view: perturbing it perturbs args[argnum]

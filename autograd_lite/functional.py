@@ -29,13 +29,21 @@ _depth = 0  # > 0 while a reverse-mode transformation is evaluating the user's f
 
 
 def _evaluate(f: Callable[..., Any], args: Sequence[Any]) -> Any:
-    """f(*args), counted as running inside a transformation (so that inner ones record)."""
+    """f(*args), recorded (also inside `no_grad()`: a transformation asked for its derivative)
+    and counted as running inside a transformation (so that inner ones record)."""
     global _depth
+    previous, engine.grad_enabled = engine.grad_enabled, True
     _depth += 1
     try:
         return f(*args)
     finally:
         _depth -= 1
+        engine.grad_enabled = previous
+
+
+def inside_transformation() -> bool:
+    """Is a reverse-mode transformation evaluating its function (or compile tracing one)?"""
+    return engine.grad_enabled and (_depth > 0 or engine.tracing is not None)
 
 
 def _recorded(x: Any) -> bool:
@@ -44,7 +52,14 @@ def _recorded(x: Any) -> bool:
 
 def _nested(args: Sequence[Any]) -> bool:
     """Must this transformation record its backward pass for an enclosing one?"""
-    return engine.grad_enabled and (_depth > 0 or any(_recorded(a) for a in args))
+    if not engine.grad_enabled:
+        return False
+    if _depth > 0:
+        return True
+    for a in args:
+        if type(a) is Tensor and a._node is not None:
+            return True
+    return False
 
 
 def _normalise(argnums: ArgNums, n_args: int) -> tuple[int, ...]:
@@ -80,7 +95,7 @@ def _inputs(args: Sequence[Any], nums: tuple[int, ...], what: str) -> list[Any]:
 
 
 def _scalar_output(out: Any, what: str) -> Any:
-    data = np.asarray(out.data if isinstance(out, Tensor) else out)
+    data = out.data if type(out) is Tensor else np.asarray(out)
     if data.size != 1 or data.dtype.kind not in "biuf":
         raise ShapeError(f"{what}: f must return one real number (a one-element Tensor), got "
                          f"{type(out).__name__} of shape {data.shape}")
@@ -89,9 +104,21 @@ def _scalar_output(out: Any, what: str) -> Any:
 
 def _result(g: Any, like: Tensor) -> Any:
     """A gradient as returned to the caller: a Tensor only if it carries a graph."""
+    if type(g) is np.ndarray:
+        return g
     if g is None:
         return np.zeros_like(like.data)
     return g if _recorded(g) else np.asarray(g.data if isinstance(g, Tensor) else g)
+
+
+def _distinct(grads: tuple) -> tuple:
+    """The gradients, an array returned twice (an argument named twice in argnums) copied."""
+    seen: set[int] = set()
+    out = []
+    for g in grads:
+        out.append(np.array(g) if id(g) in seen and isinstance(g, np.ndarray) else g)
+        seen.add(id(g))
+    return tuple(out)
 
 
 def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
@@ -104,7 +131,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
     def wrapped(*args: Any) -> tuple[Any, Any]:
         nums = _normalise(argnums, len(args))
         nested = _nested(args)
-        args = _inputs(args, nums, "grad")
+        args = _inputs(args, tuple(dict.fromkeys(nums)), "grad")  # an argument named twice: once
         out = _scalar_output(_evaluate(f, args), "grad")
         targets = [args[i] for i in nums]
         if not _recorded(out):
@@ -114,8 +141,9 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
         else:
             out.backward()
             grads = [t.grad for t in targets]
-        grads = tuple(_result(g, t) for g, t in zip(grads, targets))
-        value = out if nested and _recorded(out) else float(np.asarray(getattr(out, "data", out)))
+        grads = _distinct(tuple(_result(g, t) for g, t in zip(grads, targets)))
+        value = out if nested and _recorded(out) else (
+            out.data if type(out) is Tensor else np.asarray(out)).item()
         return value, grads if not isinstance(argnums, int) else grads[0]
 
     return wrapped
@@ -227,14 +255,15 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: floa
     Passes when |derivative - numeric| <= atol + rtol * |numeric| everywhere; otherwise raises
     GradcheckError naming the input, the worst entry, both values and the error.
     """
-    arrays = [np.array(_float_data(x, "gradcheck"), dtype=np.float64) for x in inputs]
     returns_gradients = getattr(f, "value_and_grad", False)
+    nums = _normalise(f.argnums, len(inputs)) if returns_gradients else range(len(inputs))
+    arrays = [np.array(_float_data(x, "gradcheck"), dtype=np.float64) if i in nums else x
+              for i, x in enumerate(inputs)]
     if returns_gradients:
-        nums = _normalise(f.argnums, len(arrays))
         derivatives = f(*arrays)[1]
         derivatives = derivatives if isinstance(f.argnums, tuple | list) else (derivatives,)
     else:
-        nums = tuple(range(len(arrays)))
+        nums = tuple(nums)
         derivatives = jacobian(f, nums)(*arrays)
 
     def f_numpy(*xs: np.ndarray) -> Any:

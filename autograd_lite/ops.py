@@ -865,7 +865,7 @@ def index_text(template: Any, names: list[str] | None = None) -> str:
             return "..."
         if isinstance(p, Slot):
             return names[p.k] if names is not None else f"i{p.k}"
-        return str(int(p))
+        return str(bool(p)) if isinstance(p, bool | np.bool_) else str(int(p))
 
     single_array = len(parts) == 1 and isinstance(parts[0], Slot)
     return ", ".join(one(p) for p in parts) + ("," if single_array else "")

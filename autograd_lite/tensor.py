@@ -130,18 +130,20 @@ class ArrayOperators:
     __array_priority__ = 1000  # ndarray's binary operators defer to ours
     __hash__ = None  # == is elementwise, as for ndarrays
 
-    def _apply(self, op: type[P.Primitive], *args: Any) -> Any:
-        return type(self).apply_primitive(op, *args)
+    # each operator applies one primitive through the type's own `apply_primitive` (Tensor: record)
+    def __add__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Add, self, other)
+    def __radd__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Add, other, self)
+    def __sub__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Sub, self, other)
+    def __rsub__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Sub, other, self)
+    def __mul__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Mul, self, other)
+    def __rmul__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Mul, other, self)
+    def __truediv__(self, other: ArrayLike) -> Any:
+        return self.apply_primitive(P.Div, self, other)
 
-    def __add__(self, other: ArrayLike) -> Any: return self._apply(P.Add, self, other)
-    def __radd__(self, other: ArrayLike) -> Any: return self._apply(P.Add, other, self)
-    def __sub__(self, other: ArrayLike) -> Any: return self._apply(P.Sub, self, other)
-    def __rsub__(self, other: ArrayLike) -> Any: return self._apply(P.Sub, other, self)
-    def __mul__(self, other: ArrayLike) -> Any: return self._apply(P.Mul, self, other)
-    def __rmul__(self, other: ArrayLike) -> Any: return self._apply(P.Mul, other, self)
-    def __truediv__(self, other: ArrayLike) -> Any: return self._apply(P.Div, self, other)
-    def __rtruediv__(self, other: ArrayLike) -> Any: return self._apply(P.Div, other, self)
-    def __neg__(self) -> Any: return self._apply(P.Neg, self)
+    def __rtruediv__(self, other: ArrayLike) -> Any:
+        return self.apply_primitive(P.Div, other, self)
+
+    def __neg__(self) -> Any: return self.apply_primitive(P.Neg, self)
     def __pos__(self) -> Any: return self
     def __abs__(self) -> Any: return F.abs(self)
     def __matmul__(self, other: ArrayLike) -> Any: return F.matmul(self, other)
@@ -150,12 +152,19 @@ class ArrayOperators:
     def __rpow__(self, base: ArrayLike) -> Any: return F.power(base, self)
 
     # comparisons are elementwise and carry no gradient
-    def __lt__(self, other: ArrayLike) -> Any: return self._apply(P.Less, self, other)
-    def __le__(self, other: ArrayLike) -> Any: return self._apply(P.LessEqual, self, other)
-    def __gt__(self, other: ArrayLike) -> Any: return self._apply(P.Greater, self, other)
-    def __ge__(self, other: ArrayLike) -> Any: return self._apply(P.GreaterEqual, self, other)
-    def __eq__(self, other: ArrayLike) -> Any: return self._apply(P.Equal, self, other)  # type: ignore[override]
-    def __ne__(self, other: ArrayLike) -> Any: return self._apply(P.NotEqual, self, other)  # type: ignore[override]
+    def __lt__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Less, self, other)
+    def __le__(self, other: ArrayLike) -> Any:
+        return self.apply_primitive(P.LessEqual, self, other)
+
+    def __gt__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Greater, self, other)
+    def __ge__(self, other: ArrayLike) -> Any:
+        return self.apply_primitive(P.GreaterEqual, self, other)
+
+    def __eq__(self, other: ArrayLike) -> Any:  # type: ignore[override]
+        return self.apply_primitive(P.Equal, self, other)
+
+    def __ne__(self, other: ArrayLike) -> Any:  # type: ignore[override]
+        return self.apply_primitive(P.NotEqual, self, other)
 
     def __getitem__(self, index: Any) -> Any: return F.getitem(self, index)
     def __len__(self) -> int:
@@ -249,6 +258,13 @@ class Tensor(ArrayOperators):
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
+            if data._node is not None and engine.tracing is not None:
+                # a copy of a traced value, cut from the graph: the compiled program recomputes it
+                if requires_grad:
+                    _refuse_in_trace(data, "Tensor(..., requires_grad=True)")
+                stopped = record(P.StopGradient, data)
+                self.data, self.grad, self._node = stopped.data, None, stopped._node
+                return
             data = data.data
         if isinstance(data, np.ndarray | np.generic):
             arr = np.array(data)

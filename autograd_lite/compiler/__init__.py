@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DTypeError
+from ..functional import inside_transformation, value_and_grad
 from ..tensor import Tensor
 from . import passes
 from .codegen import build, generate
@@ -45,14 +46,21 @@ PASSES = (
 )
 
 
-def _fast_key(args: Sequence[Any]) -> tuple | None:
-    """The signature of arguments that need no conversion (ndarrays, Python numbers), else None."""
+def _key(args: Sequence[Any]) -> tuple | None:
+    """The signature of arguments that need no conversion (ndarrays and numbers), else None:
+    an array's shape and dtype, a number's type and value (floats by their exact bits, so that
+    -0.0 and 0.0 differ and nan equals nan)."""
     key = []
     for a in args:
-        if type(a) is np.ndarray:
+        kind = type(a)
+        if kind is np.ndarray:
             key.append((a.shape, a.dtype))
-        elif type(a) is float or type(a) is int or type(a) is bool:
-            key.append((type(a), a))
+        elif kind is float:
+            key.append((kind, a.hex()))
+        elif kind is int or kind is bool:
+            key.append((kind, a))
+        elif isinstance(a, np.generic) and a.dtype.kind in "biuf":
+            key.append((kind, a.tobytes()))
         else:
             return None
     return tuple(key)
@@ -76,10 +84,15 @@ class CompiledFunction:
         self._cache: dict[tuple, Callable[..., Any]] = {}
 
     def __call__(self, *args: Any) -> tuple[float, Any]:
-        program = self._cache.get(_fast_key(args))
+        program = self._cache.get(_key(args))
         if program is None:
+            if inside_transformation() and any(isinstance(a, Tensor) and a._node is not None
+                                               for a in args):
+                # inside a transformation (or a trace) on the tape: differentiate f there, so
+                # that the enclosing computation sees its graph instead of constant numbers
+                return value_and_grad(self.function, self.argnums)(*args)
             args = self._normalise(args)
-            key = _fast_key(args)
+            key = _key(args)
             program = self._cache.get(key)
             if program is None:
                 program = self._compile(args, key)
@@ -99,7 +112,7 @@ class CompiledFunction:
                                      "not real; autograd_lite differentiates real functions")
                 a = a if a.dtype.kind == "f" else a.astype(np.float64)
             elif isinstance(a, np.generic | bool | int | float):
-                a = a.item() if isinstance(a, np.generic) else a
+                pass  # a number, part of the signature (a numpy scalar keeps its type)
             elif not isinstance(a, np.ndarray):
                 try:
                     a = np.asarray(a)

@@ -14,7 +14,16 @@ import numpy as np
 
 from .. import ops as P
 from .ir import Eqn, Operand, Program, Var
-from .passes import VIEWS, IndexAdd, Outer
+from .passes import IndexAdd, Outer, aliases_input
+
+
+def _float_literal(v: float) -> str:
+    """A float as Python reads it back (inf and nan through numpy's names)."""
+    if v != v:
+        return "np.nan"
+    if v in (np.inf, -np.inf):
+        return "np.inf" if v > 0 else "-np.inf"
+    return repr(v)
 
 
 def _index_add(base: np.ndarray, values: Any, index: Any) -> np.ndarray:
@@ -43,15 +52,21 @@ class _Writer:
                                           "scatter_add": _scatter_add}
         self.constants: list[str] = []
 
-    def name(self, x: Operand, dtype: np.dtype | None = None) -> str:
+    def name(self, x: Operand, weak_is_safe: bool = False) -> str:
+        """An operand as code: a variable's name, a number's literal, else a named constant.
+        A numpy scalar is written as a plain number only where that cannot change numpy's type
+        promotion (`weak_is_safe`: every other operand is float64), else with its type."""
         if isinstance(x, Var):
             return self.names[id(x)]
         v = x.value
-        if isinstance(v, bool | int | float):
+        if isinstance(v, bool | int):
             return repr(v)
-        if isinstance(v, np.ndarray | np.generic) and v.ndim == 0 and v.dtype == np.float64 and (
-                dtype is None or dtype == np.float64):
-            return repr(float(v))  # the same dtype rules as a float64 scalar here
+        if isinstance(v, float):
+            return _float_literal(v)
+        if isinstance(v, np.ndarray | np.generic) and v.ndim == 0 and v.dtype.kind in "fiub":
+            number = _float_literal(float(v)) if v.dtype.kind == "f" else repr(v.item())
+            return number if weak_is_safe and v.dtype == np.float64 else (
+                f"np.{v.dtype.name}({number})")
         label = f"c{len(self.constants)}"
         self.namespace[label] = v
         self.constants.append(f"{label}: {np.asarray(v).dtype} {np.shape(v)}")
@@ -59,7 +74,8 @@ class _Writer:
 
     def expression(self, e: Eqn) -> str:
         op, p = e.op, e.params
-        ins = [self.name(x, e.out.dtype) for x in e.ins]
+        weak = all(x.dtype == np.float64 for x in e.ins if isinstance(x, Var))
+        ins = [self.name(x, weak) for x in e.ins]
         if e.buffer is not None and op.ufunc is not None:
             return f"np.{op.ufunc.__name__}({', '.join(ins)}, out={self.names[id(e.buffer)]})"
         if op is P.Matmul and e.layout == "F":
@@ -113,7 +129,7 @@ class _Writer:
         program = self.program
         roots: dict[int, Any] = {id(v): None for v in program.inputs}  # None: not ours
         for e in program.eqns:
-            if e.op in VIEWS and (e.op is not P.Getitem or len(e.ins) == 1):
+            if aliases_input(e):
                 source = e.ins[0]
                 roots[id(e.out)] = roots.get(id(source)) if isinstance(source, Var) else None
             elif e.buffer is not None:
@@ -122,8 +138,8 @@ class _Writer:
                 roots[id(e.out)] = id(e.out)
         value, *grads = program.outputs
         lines = []
-        value_text = f"{self.name(value)}.item()" if isinstance(value, Var) else repr(
-            np.asarray(value.value).item())
+        value_text = f"{self.name(value)}.item()" if isinstance(value, Var) else _float_literal(
+            float(np.asarray(value.value).item()))
         returned: set[int] = set()
         texts = []
         for g, dtype in zip(grads, program.output_dtypes):

@@ -48,7 +48,13 @@ class IndexAdd:
         return out
 
 
-VIEWS = (P.Getitem, P.Reshape, P.Transpose, P.BroadcastTo, P.StopGradient)  # may alias input 0
+def aliases_input(e: Eqn) -> bool:
+    """May e's result share memory with its first input? (numpy returns a view for these: basic
+    indexing, reshape, transpose, broadcast_to, and einsum of one operand, e.g. 'ij->ji')."""
+    return (e.op in (P.Reshape, P.Transpose, P.BroadcastTo, P.StopGradient)
+            or e.op in (P.Getitem, P.Einsum) and len(e.ins) == 1)
+
+
 #: Arrays at least this large are worth an extra numpy call to avoid allocating (page faults and
 #: memory traffic); below it, numpy's allocator is cheaper than the call.
 LARGE_BYTES = 1 << 16
@@ -330,20 +336,22 @@ def plan_buffers(program: Program) -> Program:
     root_last: dict[int, int] = {}  # per root: the last read of it or of any view of it
     owned: set[int] = set()  # roots the program allocated (not inputs, not constants)
     layouts: dict[int, str] = {}
+    views: set[int] = set()  # variables that may be views (part, or a broadcast) of their root
     free: list[Var] = []
     for i, e in enumerate(program.eqns):
         out = e.out
-        if e.op in VIEWS and e.op is not P.Getitem or (e.op is P.Getitem and len(e.ins) == 1):
+        if aliases_input(e):
             source = e.ins[0]
             r = root.get(id(source), source) if isinstance(source, Var) else None
             if r is not None:
+                views.add(id(out))
                 root[id(out)] = r
                 root_last[id(r)] = max(root_last.get(id(r), -1), last_use.get(id(out), -1))
                 continue
         layout = layout_of(e, layouts, root)
         if e.op is IndexAdd and isinstance(e.ins[0], Var):  # add in place into a dead base
-            base = root.get(id(e.ins[0]), e.ins[0])
-            if id(base) in owned and root_last[id(base)] <= i:
+            base = root.get(id(e.ins[0]), e.ins[0])  # only into a whole array, not into a view
+            if id(e.ins[0]) not in views and id(base) in owned and root_last[id(base)] <= i:
                 e.buffer = base
                 root[id(out)] = base
                 root_last[id(base)] = last_use.get(id(out), -1)
@@ -370,7 +378,7 @@ def allocated_bytes(program: Program) -> tuple[int, int]:
     """(bytes of the arrays one call allocates, bytes it writes into reused buffers instead)."""
     fresh = reused = 0
     for e in program.eqns:
-        if e.op in VIEWS:
+        if aliases_input(e):
             continue
         nbytes = e.out.size * e.out.dtype.itemsize
         if e.buffer is not None:

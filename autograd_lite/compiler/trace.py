@@ -11,12 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import engine
+from .. import engine, ops
 from ..errors import ShapeError
 from ..tensor import Tensor, _lift, _make, traced_input
 from .ir import Program, from_graph
 
-RESERVED = {"np", "index_add", "scatter_add"}
+#: Names the generated code uses itself: numpy, its helpers, and the primitives it calls by name.
+RESERVED = {"np", "index_add", "index_add_at", "scatter_add"} | {
+    op.name for op in ops.primitives()}
 
 
 def parameter_names(f: Callable[..., Any], n: int) -> list[str]:
@@ -79,13 +81,15 @@ def _recorded_gradients(out: Tensor, targets: list[Tensor]) -> tuple[list[Any], 
     backward pass recorded, the forward node whose rule recorded it (by seq)."""
     if out._node is None:
         return [None] * len(targets), {}
-    wanted = {t._node: i for i, t in enumerate(targets)}
+    wanted: dict[Any, list[int]] = {}
+    for i, t in enumerate(targets):
+        wanted.setdefault(t._node, []).append(i)  # argnums may name one argument twice
     results: list[Any] = [None] * len(targets)
     marks: list[tuple[int, Any]] = []
 
     def visit(node: Any, g: Any) -> bool:
-        if node in wanted:
-            results[wanted[node]] = g
+        for i in wanted.get(node, ()):
+            results[i] = g
         marks.append((engine.recording_mark(), node))
         return False
 

@@ -87,7 +87,6 @@ def tanh_model_cases(
 AG_MAX_DIMS, AG_MAX_SIDE, AG_BOUND = 3, 4, 3.0
 AG_POSITIVE_LOW = 0.5  # lower end of log inputs, divisors and bases of fractional powers
 AG_KINK_MARGIN = 1e-3  # relu, abs inputs stay this far from the kink at 0
-AG_RELU_MARGIN = AG_KINK_MARGIN
 AG_LATTICE_STEP = 1 / 8
 
 
@@ -132,12 +131,10 @@ def ag_broadcast_shapes(num_shapes: int, max_dims: int = AG_MAX_DIMS) -> st.Sear
 
 
 @st.composite
-def ag_broadcast_pairs(draw: st.DrawFn, b_min_abs: float = 0.0,
-                       dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+def ag_broadcast_pairs(draw: st.DrawFn, b_min_abs: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) with mutually broadcastable shapes; |b| >= b_min_abs when that is positive."""
     a_shape, b_shape = draw(ag_broadcast_shapes(2))
-    return (draw(ag_arrays(a_shape, dtype=dtype)),
-            draw(ag_arrays(b_shape, min_abs=b_min_abs, dtype=dtype)))
+    return draw(ag_arrays(a_shape)), draw(ag_arrays(b_shape, min_abs=b_min_abs))
 
 
 @st.composite
@@ -174,8 +171,7 @@ def ag_clip_cases(draw: st.DrawFn) -> tuple[np.ndarray, float | None, float | No
 
 
 @st.composite
-def ag_matmul_pairs(draw: st.DrawFn, dtype=np.float64,
-                    batched: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def ag_matmul_pairs(draw: st.DrawFn, batched: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Operands of a @ b: 1-D or 2-D, and with `batched`, stacks of matrices whose batch
     dimensions broadcast against each other: (K,)@(K,), (..., N, K)@(K,), (K,)@(..., K, M),
     (..., N, K)@(..., K, M), with N, K, M in 1..AG_MAX_SIDE and at most two batch axes."""
@@ -184,7 +180,7 @@ def ag_matmul_pairs(draw: st.DrawFn, dtype=np.float64,
     batch_a, batch_b = draw(ag_broadcast_shapes(2, max_dims=2))
     a_shape = _matmul_operand(draw(ranks), batch_a, (n, k), k)
     b_shape = _matmul_operand(draw(ranks), batch_b, (k, m), k)
-    return draw(ag_arrays(a_shape, dtype=dtype)), draw(ag_arrays(b_shape, dtype=dtype))
+    return draw(ag_arrays(a_shape)), draw(ag_arrays(b_shape))
 
 
 def _matmul_operand(rank: int, batch: tuple[int, ...], matrix: tuple[int, int],
@@ -422,6 +418,34 @@ def ag_repeat_cases(draw: st.DrawFn) -> tuple[np.ndarray, object, int | None]:
     counts = st.integers(0, 3)
     repeats = draw(counts | hnp.arrays(np.intp, (n,), elements=counts))
     return x, repeats, axis
+
+
+@st.composite
+def ag_incompatible_shape_pairs(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Two shapes that cannot broadcast: some aligned axis has sizes n != m, both > 1."""
+    shape = list(draw(ag_shapes(min_dims=1)))
+    other = list(shape[draw(st.integers(0, len(shape) - 1)):])
+    axis = draw(st.integers(0, len(other) - 1))
+    n = draw(st.integers(2, AG_MAX_SIDE))
+    m = draw(st.integers(2, AG_MAX_SIDE).filter(lambda v: v != n))
+    shape[len(shape) - len(other) + axis], other[axis] = n, m
+    return tuple(shape), tuple(other)
+
+
+@st.composite
+def ag_tall_products(draw: st.DrawFn, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b): a (N, D) @ b (D, K) with N > K (kernels.py's tall-product case), N up to 40."""
+    k = draw(st.integers(1, 6))
+    n = draw(st.integers(k + 1, 40))
+    d = draw(st.integers(1, 8))
+    return draw(ag_arrays((n, d), dtype=dtype)), draw(ag_arrays((d, k), dtype=dtype))
+
+
+def ag_point_direction_weights() -> st.SearchStrategy[tuple[np.ndarray, ...]]:
+    """(x, v, u) for functions R^n -> R^(3 x n), n in 1..6: a point, a tangent (|v| <= 1) and
+    output weights."""
+    return st.integers(1, 6).flatmap(lambda n: st.tuples(
+        ag_arrays((n,)), ag_arrays((n,), -1.0, 1.0), ag_arrays((3, n))))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import pytest
 from checks import cotangent
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import ag_arrays, ag_reduction_cases
+from strategies import ag_arrays, ag_reduction_cases, ag_tall_products
 
 import autograd_lite as ag
 from autograd_lite import Tensor, kernels
@@ -40,19 +40,10 @@ def reordered_sum_bound(abs_a, abs_b, inner, dtype):
     return BOUND_FACTOR * inner * u * (abs_a.astype(np.float64) @ abs_b.astype(np.float64))
 
 
-@st.composite
-def tall_products(draw, dtype):
-    """(a, b): a (N, D) @ b (D, K) with N > K (the fast path's case), N up to 40."""
-    k = draw(st.integers(1, 6))
-    n = draw(st.integers(k + 1, 40))
-    d = draw(st.integers(1, 8))
-    return draw(ag_arrays((n, d), dtype=dtype)), draw(ag_arrays((d, k), dtype=dtype))
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(data=st.data())
 def test_matmul_forward_equals_matmul(dtype, data):
-    a, b = data.draw(tall_products(dtype))
+    a, b = data.draw(ag_tall_products(dtype))
     fast, rule = kernels.matmul_forward(a, b), P.Matmul.forward(a, b)
     assert fast.dtype == rule.dtype == dtype and fast.shape == rule.shape
     assert fast.flags.f_contiguous  # the fast path was taken: the column-major layout
@@ -66,7 +57,7 @@ def test_matmul_forward_equals_matmul(dtype, data):
 @given(data=st.data())
 def test_matmul_vjps_of_a_matrix_times_a_vector_equal_the_rules(dtype, data):
     """(N, K) @ (K,): d/da = g b^T (exact), d/db = a^T g (a matrix-vector product)."""
-    a, b = data.draw(tall_products(dtype))
+    a, b = data.draw(ag_tall_products(dtype))
     b = b[:, 0]
     g = cotangent((a.shape[0],)).astype(dtype)
     fast_a, rule_a = kernels.matmul_vjp_a(g, a, b), P.Matmul.vjp_a(g, a, b)

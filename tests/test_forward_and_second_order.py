@@ -22,7 +22,7 @@ from checks import (
 from hypothesis import given
 from hypothesis import strategies as st
 from op_table import DIFFERENTIABLE, bind, spelling_params
-from strategies import ag_arrays
+from strategies import ag_point_direction_weights
 
 import autograd_lite as ag
 from autograd_lite import Dual, GraphFreedError, ShapeError, Tensor
@@ -87,8 +87,7 @@ def vector_function(x):
     return ag.sigmoid(np.reshape(A @ x, (3, 1)) * x) + (x ** 2).mean() + np.sin(x) * x[0]
 
 
-vectors = st.integers(1, 6).flatmap(lambda n: st.tuples(
-    ag_arrays((n,)), ag_arrays((n,), -1.0, 1.0), ag_arrays((3, n))))
+vectors = ag_point_direction_weights()
 
 
 @given(vectors)

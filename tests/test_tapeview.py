@@ -159,13 +159,6 @@ def test_from_tensor_equals_view_tape():
     assert [e.label for e in view_tape(small, np.ones(3), names=["input"]).entries][0] == "input"
 
 
-def test_package_exports_the_tape_view():
-    from autograd_lite import tapeview
-
-    assert ag.view_tape is tapeview.view_tape and ag.TapeView is tapeview.TapeView
-    assert ag.TapeEntry is tapeview.TapeEntry and ag.SavedArray is tapeview.SavedArray
-
-
 def test_refuses_what_has_no_graph():
     with pytest.raises(TypeError, match="must return a Tensor"):
         view_tape(lambda x: 3.0, np.ones(2))

@@ -9,8 +9,8 @@ compiled tape) and its peak memory, and prints them beside `chainrule.deep.predi
 Routes that materialise the Jacobians stop at the memory guard ("skipped: J would be X GiB");
 the input-side order also stops at a flop budget. With a plot directory (default docs/ in the
 full run) it writes depth_vs_L.png and depth_vs_K.png: time and memory on log-log axes, the
-predicted counts drawn dashed (time: flops times one fitted seconds-per-flop per route; memory:
-predicted bytes as they are).
+predicted counts drawn dashed (time: flops scaled through each route's largest measured point;
+memory: predicted bytes as they are).
 
 Timing: median over rounds of seconds per call, all routes of one configuration timed
 round-robin (each round one batch of every route, so ratios see the same load), batches sized
@@ -276,7 +276,9 @@ def plot(sweep: Sweep, rows: list[Row], path: Path, limit: int) -> None:
         if not ok:
             continue
         style = dict(color=colours[route], marker=markers[route])
-        seconds_per_flop = statistics.median(r.median_s / r.predicted_flops for r in ok)
+        # the prediction drawn through the largest measured point, where the flops dominate
+        # (at small sizes the tape's fixed cost per operation does)
+        seconds_per_flop = ok[-1].median_s / ok[-1].predicted_flops
         xs = [r.x for r in ok]
         ax_t.plot(xs, [r.median_s for r in ok], ls="-", label=route, **style)
         ax_t.plot([r.x for r in mine], [r.predicted_flops * seconds_per_flop for r in mine],
@@ -291,8 +293,8 @@ def plot(sweep: Sweep, rows: list[Row], path: Path, limit: int) -> None:
                       marker="x", ms=9, color=colours[route],
                       label="explicit: skipped at the guard (predicted bytes)")
     ax_m.axhline(limit, color="grey", lw=0.8, ls=":")
-    ax_m.annotate(f"memory guard {format_bytes(limit)}", (0.02, limit), color="grey",
-                  xycoords=("axes fraction", "data"), va="bottom", fontsize=8)
+    ax_m.annotate(f"memory guard {format_bytes(limit)}", (0.98, limit), color="grey",
+                  xycoords=("axes fraction", "data"), va="bottom", ha="right", fontsize=8)
     fixed = (f"N = {sweep.N}, D = {sweep.D}, K = {rows[0].widths[0]}" if sweep.name == "L"
              else f"N = {sweep.N}, D = {sweep.D}, L = {len(rows[0].widths)}")
     label = "depth L (layers)" if sweep.name == "L" else "width K (units per layer)"
@@ -304,10 +306,11 @@ def plot(sweep: Sweep, rows: list[Row], path: Path, limit: int) -> None:
         ax.set_ylabel(what)
         ax.grid(True, which="both", alpha=0.25)
         ax.set_xticks(sorted({r.x for r in rows}), [str(x) for x in sorted({r.x for r in rows})])
-    ax_t.set_title(f"time ({fixed}); dashed: predicted flops x fitted s/flop", fontsize=9)
+    ax_t.set_title(f"time ({fixed}); dashed: predicted flops, scaled to the last point",
+                   fontsize=9)
     ax_m.set_title("memory (tracemalloc peak); dashed: predicted bytes", fontsize=9)
-    ax_t.legend(fontsize=8)
-    ax_m.legend(fontsize=8)
+    ax_t.legend(fontsize=8, loc="upper left")
+    ax_m.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -323,6 +326,8 @@ def _parser() -> argparse.ArgumentParser:
                         "full run, none for --quick)")
     p.add_argument("--no-plots", action="store_true", help="write no plots")
     p.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
+    p.add_argument("--replot", type=Path, default=None, metavar="JSON",
+                   help="measure nothing: print the tables and draw the plots of a --json file")
     p.add_argument("--samples", type=int, default=5, help="timed rounds, median reported")
     p.add_argument("--target-seconds", type=float, default=None,
                    help="length of one timed batch (default 0.2 s, 0.005 s with --quick)")
@@ -354,6 +359,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("note: threadpoolctl is not installed; BLAS threads not limited")
         else:
             limiter = threadpoolctl.threadpool_limits(args.blas_threads, user_api="blas")
+    if args.replot is not None:
+        saved = json.loads(args.replot.read_text())
+        rows = [Row(**{**r, "widths": tuple(r["widths"])}) for r in saved["rows"]]
+        report(rows, saved.get("max_jacobian_bytes", DEFAULT_MAX_JACOBIAN_BYTES), plot_dir)
+        return 0
+    load_before = _load()
     started = time.perf_counter()
     try:
         all_rows = run(args, plot_dir)
@@ -364,43 +375,71 @@ def main(argv: Sequence[str] | None = None) -> int:
         if limiter is not None:
             limiter.restore_original_limits()
     elapsed = time.perf_counter() - started
-    print(f"\ntotal {elapsed:.1f} s")
+    load_after = _load()
+    print(f"\ntotal {elapsed:.1f} s; load average (1, 5, 15 min) before {load_before}, after "
+          f"{load_after}")
     if args.json is not None:
-        args.json.write_text(json.dumps({"elapsed_s": elapsed, "rows": [asdict(r) for r in
-                                                                      all_rows]}, indent=1))
+        args.json.write_text(json.dumps({
+            "elapsed_s": elapsed, "load_average_before": load_before,
+            "load_average_after": load_after, "max_jacobian_bytes": args.max_jacobian_bytes,
+            "blas_threads": args.blas_threads, "rows": [asdict(r) for r in all_rows]},
+            indent=1))
         print(f"wrote {args.json}")
     return 0
+
+
+def _load() -> list[float] | None:
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def run(args: argparse.Namespace, plot_dir: Path | None) -> list[Row]:
     print(f"one loss + gradients call per route; float64; BLAS threads: "
           f"{args.blas_threads or 'default'}; explicit routes' limit "
-          f"{format_bytes(args.max_jacobian_bytes)}; os.cpu_count() = {os.cpu_count()}")
+          f"{format_bytes(args.max_jacobian_bytes)}; os.cpu_count() = {os.cpu_count()}; "
+          f"load average {_load()}")
     all_rows = []
     for sweep in sweeps(args.quick):
-        fixed = (f"K = {sweep.points[0][0]}" if sweep.name == "L"
-                 else f"L = {len(sweep.points[0])}")
-        print(f"\n## {sweep.name} sweep: N = {sweep.N}, D = {sweep.D}, {fixed}\n{HEADER}")
+        print(_sweep_title(sweep.name, sweep.N, sweep.D, sweep.points[0]))
         rows = []
         for widths in sweep.points:
             for row in measure(sweep, widths, args):
                 print(format_row(row), flush=True)
                 rows.append(row)
-        print(f"\nlog-log slopes against {sweep.name} (least squares over the measured points "
-              f"with {sweep.name} >= 2): measured (predicted)")
-        for route in ROUTES:
-            s = slopes(rows, route)
-            if s is not None:
-                print(f"  {route:20s} {sweep.name} = {s['range'][0]}..{s['range'][1]}: time "
-                      f"{s['time']:.2f} ({s['flops']:.2f}), memory {s['memory']:.2f} "
-                      f"({s['bytes']:.2f})")
-        if plot_dir is not None:
-            plot_dir.mkdir(parents=True, exist_ok=True)
-            path = plot_dir / f"depth_vs_{sweep.name}.png"
-            plot(sweep, rows, path, args.max_jacobian_bytes)
-            print(f"wrote {path}")
+        _summarise(rows, sweep.name, sweep.N, sweep.D, args.max_jacobian_bytes, plot_dir)
         all_rows.extend(rows)
     return all_rows
+
+
+def report(rows: list[Row], limit: int, plot_dir: Path | None) -> None:
+    """The tables, slopes and plots of measured rows (for --replot)."""
+    for name in dict.fromkeys(r.sweep for r in rows):
+        mine = [r for r in rows if r.sweep == name]
+        print(_sweep_title(name, mine[0].N, mine[0].D, mine[0].widths))
+        for row in mine:
+            print(format_row(row))
+        _summarise(mine, name, mine[0].N, mine[0].D, limit, plot_dir)
+
+
+def _sweep_title(name: str, N: int, D: int, widths: tuple[int, ...]) -> str:
+    fixed = f"K = {widths[0]}" if name == "L" else f"L = {len(widths)}"
+    return f"\n## {name} sweep: N = {N}, D = {D}, {fixed}\n{HEADER}"
+
+
+def _summarise(rows: list[Row], name: str, N: int, D: int, limit: int,
+               plot_dir: Path | None) -> None:
+    print(f"\nlog-log slopes against {name} (least squares over the measured points "
+          f"with {name} >= 2): measured (predicted)")
+    for route in ROUTES:
+        s = slopes(rows, route)
+        if s is not None:
+            print(f"  {route:20s} {name} = {s['range'][0]}..{s['range'][1]}: time "
+                  f"{s['time']:.2f} ({s['flops']:.2f}), memory {s['memory']:.2f} "
+                  f"({s['bytes']:.2f})")
+    if plot_dir is not None:
+        plot_dir.mkdir(parents=True, exist_ok=True)
+        path = plot_dir / f"depth_vs_{name}.png"
+        plot(Sweep(name, N, D, [r.widths for r in rows]), rows, path, limit)
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -491,3 +491,9 @@ def test_depth_benchmark_quick(tmp_path):
     assert "skipped: J would be" in proc.stdout and "log-log slopes" in proc.stdout
     for name in ("depth_vs_L.png", "depth_vs_K.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    replot = subprocess.run(
+        [sys.executable, "-m", "benchmarks.depth", "--replot", str(out), "--no-plots"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert replot.returncode == 0, replot.stderr
+    tables = [line for line in proc.stdout.splitlines() if line.startswith((" 1 ", " 2 "))]
+    assert tables and all(line in replot.stdout for line in tables)  # the same tables again

@@ -105,19 +105,22 @@ def _primal(x: Any, what: str) -> Any:
         return x
     data = np.asarray(x.data if isinstance(x, Tensor) else x)
     if data.dtype.kind not in "biuf":
-        raise DTypeError(f"{what}: primal of dtype {data.dtype} is not real numeric")
+        raise DTypeError(f"{what}: {data.dtype} input is not real; autograd_lite differentiates "
+                         "real functions of real arrays")
     return data if data.dtype.kind == "f" else data.astype(np.float64)
 
 
-def _output(out: Any, nested: bool) -> tuple[Any, Any]:
-    """(value, tangent) of what f returned: a Dual, or a constant (its tangent is zero)."""
+def _output(out: Any) -> tuple[Any, Any]:
+    """(value, tangent) of what f returned: a Dual, or a constant (its tangent is zero). Values
+    that carry a graph (a reverse-mode transformation encloses this one, or f closes over a
+    Tensor on the tape) stay Tensors, so that the enclosing differentiation sees them."""
     if type(out) is Dual:
         value, tangent = out.primal, out.tangent
-        if nested:
+        if _recorded(value) or _recorded(tangent):
             return value, tangent
         return np.asarray(getattr(value, "data", value)), np.array(getattr(tangent, "data",
                                                                            tangent))
-    value = out if nested and _recorded(out) else np.asarray(getattr(out, "data", out))
+    value = out if _recorded(out) else np.asarray(getattr(out, "data", out))
     if np.asarray(getattr(value, "data", value)).dtype.kind not in "biuf":
         raise DTypeError(f"jvp: f must return an array, a number or a Dual; got "
                          f"{type(out).__name__}")
@@ -139,16 +142,15 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     if not isinstance(tangents, tuple | list) or len(tangents) != len(primals):
         raise ShapeError(f"jvp: got {len(primals)} primals but "
                          f"{len(tangents) if isinstance(tangents, tuple | list) else 1} tangents")
-    nested = any(_recorded(x) for x in (*primals, *tangents))
     duals = []
     for i, (x, v) in enumerate(zip(primals, tangents)):
         x = _primal(x, "jvp")
-        v = v if _recorded(v) else np.asarray(v.data if isinstance(v, Tensor) else v)
+        v = v if _recorded(v) else _primal(v, "jvp")
         if tuple(v.shape) != tuple(x.shape):
             raise ShapeError(f"jvp: tangent {i} has shape {tuple(v.shape)} but its primal has "
                              f"shape {tuple(x.shape)}; they must be equal")
         duals.append(Dual(x, F.astype(v, x.dtype)))
-    return _output(f(*duals), nested)
+    return _output(f(*duals))
 
 
 def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
@@ -175,7 +177,7 @@ def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
                 direction = np.zeros(x.size, x.dtype)
                 direction[j] = 1.0
                 call_args[num] = Dual(x, direction.reshape(x.shape))
-                value, column = _output(f(*call_args), _recorded(x))
+                value, column = _output(f(*call_args))
                 columns.append(F.reshape(column, (-1,)))
             if value is None:  # an empty input: no pass, but the output's shape is needed
                 call_args[num] = x

@@ -80,14 +80,22 @@ def log(x: ArrayLike) -> Any:
     return apply_to(P.Log, x)
 
 
+def _real(x: ArrayLike, op: str) -> ArrayLike:
+    """x, refused if complex: for these functions numpy has no complex meaning to follow."""
+    dtype = np.dtype(x.dtype if hasattr(x, "dtype") else np.result_type(x))
+    if dtype.kind == "c":
+        raise DTypeError(f"{op}: complex input ({dtype}) has no meaning here")
+    return x
+
+
 def sigmoid(x: ArrayLike) -> Any:
     """Logistic function 1 / (1 + exp(-x))."""
-    return apply_to(P.Sigmoid, x)
+    return apply_to(P.Sigmoid, _real(x, "sigmoid"))
 
 
 def relu(x: ArrayLike) -> Any:
     """max(x, 0)."""
-    return apply_to(P.Relu, x)
+    return apply_to(P.Relu, _real(x, "relu"))
 
 
 def abs(x: ArrayLike) -> Any:  # noqa: A001
@@ -115,8 +123,8 @@ def power(x: ArrayLike, p: ArrayLike) -> Any:
 
 
 def sqrt(x: ArrayLike) -> Any:
-    """x ** 0.5."""
-    return power(x, 0.5)
+    """Square root."""
+    return apply_to(P.Sqrt, x)
 
 
 def square(x: ArrayLike) -> Any:
@@ -153,10 +161,17 @@ def _plain_unless_traced(x: Any) -> Any:
 
 
 def astype(x: ArrayLike, dtype: Any) -> Any:
-    """x converted to `dtype`; the gradient is converted back."""
+    """x converted to `dtype`; the gradient is converted back. A cast to integers or booleans
+    is piecewise constant: it carries no gradient."""
     dtype = np.dtype(dtype)
+    if dtype.kind not in "biuf":
+        raise DTypeError(f"astype: autograd_lite works with real numbers; cannot cast to {dtype}")
     source = np.dtype(getattr(x, "dtype", None) or np.asarray(x).dtype)
-    return x if dtype == source else apply_to(P.Cast, x, dtype=dtype, source=source)
+    if dtype == source:
+        return x
+    if dtype.kind != "f":
+        x = apply_to(P.StopGradient, x)
+    return apply_to(P.Cast, x, dtype=dtype, source=source)
 
 
 def mse(prediction: ArrayLike, target: ArrayLike) -> Any:
@@ -278,7 +293,10 @@ def outer(a: ArrayLike, b: ArrayLike) -> Any:
 def reshape(x: ArrayLike, shape: Any) -> Any:
     """The same entries in a new shape (one entry may be -1)."""
     old = _shape(x)
-    new = tuple(operator.index(n) for n in ((shape,) if np.ndim(shape) == 0 else shape))
+    try:
+        new = tuple(operator.index(n) for n in ((shape,) if np.ndim(shape) == 0 else shape))
+    except TypeError:
+        raise TypeError(f"reshape: the new shape must be integers, got {shape!r}") from None
     known = math.prod(n for n in new if n != -1)
     size = math.prod(old)
     if new.count(-1) > 1 or any(n < -1 for n in new) or (
@@ -358,6 +376,9 @@ def stack(xs: Sequence[ArrayLike], axis: int = 0) -> Any:
     xs = list(xs)
     if not xs:
         raise ShapeError("stack: needs at least one array")
+    shapes = [_shape(x) for x in xs]
+    if any(s != shapes[0] for s in shapes):
+        raise ShapeError(f"stack: all arrays must have the same shape, got {shapes}")
     return concatenate([expand_dims(x, axis) for x in xs], axis)
 
 
@@ -379,6 +400,10 @@ def repeat(x: ArrayLike, repeats: Any, axis: int | None = None) -> Any:
         x, axis = ravel(x), 0
     shape = _shape(x)
     a = _one_axis(axis, len(shape), "repeat")
+    counts = np.asarray(repeats)
+    if counts.ndim > 1 or counts.ndim == 1 and counts.size not in (1, shape[a]):
+        raise ShapeError(f"repeat: {counts.size} repeat counts for an axis of length {shape[a]}"
+                         f" (shape {shape})")
     picks = np.repeat(np.arange(shape[a]), repeats)
     return x[(slice(None),) * a + (picks,)]
 
@@ -415,7 +440,7 @@ def _applying(op: type[P.Primitive]) -> Any:
 
 UFUNCS = {op.ufunc: _applying(op) for op in P.primitives() if op.ufunc is not None}
 UFUNCS.update({
-    np.power: power, np.square: square, np.sqrt: sqrt, np.matmul: matmul,
+    np.power: power, np.square: square, np.matmul: matmul,
     np.positive: lambda x: x,
 })
 

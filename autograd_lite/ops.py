@@ -249,27 +249,28 @@ class Pow(Elementwise):
 
 
 class Maximum(Elementwise):
-    """maximum(a, b);   d/da = [a > b] + 1/2 [a = b],  d/db = [b > a] + 1/2 [a = b]"""
+    """maximum(a, b);   d/da = [a > b] + 1/2 [a = b] + [a is nan]  (b likewise: ties share the
+    gradient, and a nan, which the result then is, takes it)"""
     inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.maximum
     forward = staticmethod(np.maximum)
 
     @staticmethod
-    def d_a(a, b): return (a > b) + (a == b) * 0.5
+    def d_a(a, b): return (a > b) + (a == b) * 0.5 + (a != a)
 
     @staticmethod
-    def d_b(a, b): return (b > a) + (a == b) * 0.5
+    def d_b(a, b): return (b > a) + (a == b) * 0.5 + (b != b)
 
 
 class Minimum(Elementwise):
-    """minimum(a, b);   d/da = [a < b] + 1/2 [a = b],  d/db = [b < a] + 1/2 [a = b]"""
+    """minimum(a, b);   d/da = [a < b] + 1/2 [a = b] + [a is nan]  (b likewise)"""
     inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.minimum
     forward = staticmethod(np.minimum)
 
     @staticmethod
-    def d_a(a, b): return (a < b) + (a == b) * 0.5
+    def d_a(a, b): return (a < b) + (a == b) * 0.5 + (a != a)
 
     @staticmethod
-    def d_b(a, b): return (b < a) + (a == b) * 0.5
+    def d_b(a, b): return (b < a) + (a == b) * 0.5 + (b != b)
 
 
 class Where(Primitive):
@@ -319,6 +320,15 @@ class Log(Elementwise):
 
     @staticmethod
     def d_x(x): return 1 / x
+
+
+class Sqrt(Elementwise):
+    """sqrt(x);   d sqrt(x)/dx = 1 / (2 sqrt(x))  (inf at 0, nan where sqrt is nan)"""
+    saves, ufunc, code = ("out",), np.sqrt, "np.sqrt({x})"
+    forward = staticmethod(np.sqrt)
+
+    @staticmethod
+    def d_x(out): return 0.5 / out
 
 
 class Expm1(Elementwise):
@@ -399,14 +409,14 @@ class Sigmoid(Elementwise):
 
 
 class Relu(Elementwise):
-    """relu(x) = max(x, 0);   d/dx = [x > 0]  (0 at x = 0)"""
+    """relu(x) = max(x, 0);   d/dx = [x > 0] = sign(out)  (0 at x = 0, nan at nan)"""
     saves = ("out",)
 
     @staticmethod
     def forward(x): return np.maximum(x, 0)
 
     @staticmethod
-    def d_x(out): return out > 0
+    def d_x(out): return np.sign(out)
 
 
 class Abs(Elementwise):

@@ -200,7 +200,8 @@ class ArrayOperators:
         return F.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes: Any) -> Any:
-        return F.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+        axes = axes[0] if len(axes) == 1 else axes  # t.transpose((1, 0)) or t.transpose(1, 0)
+        return F.transpose(self, None if axes == () else axes)
 
     def ravel(self) -> Any: return F.ravel(self)
     def flatten(self) -> Any: return F.ravel(self)

@@ -15,22 +15,18 @@ memory: predicted bytes as they are).
 Timing: median over rounds of seconds per call, all routes of one configuration timed
 round-robin (each round one batch of every route, so ratios see the same load), batches sized
 by timeit's autorange, garbage collector off (timeit's default). Memory: tracemalloc's peak
-during one call. (Written with timeit and tracemalloc directly: benchmarks/harness.py was being
-rewritten when this was added.) BLAS runs on one thread unless --blas-threads says otherwise.
+during one call (both helpers from benchmarks/harness.py, as `python -m benchmarks` uses them).
+BLAS runs on one thread unless --blas-threads says otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import statistics
 import sys
 import time
-import timeit
-import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -45,6 +41,8 @@ from chainrule.deep import (
     predicted_costs,
 )
 from chainrule.model import DEFAULT_MAX_JACOBIAN_BYTES
+
+from .harness import peak_extra_bytes, time_round_robin
 
 GIB = float(1024**3)
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -107,36 +105,6 @@ def make_problem(N: int, D: int, widths: Sequence[int], seed: int):
     K = [D, *widths]
     Ws = [rng.normal(0, (K[l - 1] + 1) ** -0.5, (K[l - 1] + 1, K[l])) for l in range(1, len(K))]
     return X, y, Ws, rng.normal(size=K[-1])
-
-
-def time_round_robin(calls: Sequence[Callable[[], object]], target_seconds: float,
-                     rounds: int) -> list[list[float]]:
-    """Seconds per call of each function, one sample per round, the rounds interleaved."""
-    timers = [timeit.Timer(call) for call in calls]
-    for call in calls:
-        call()  # warm-up: caches, first-touch pages, the compiled route's tracing
-    numbers = []
-    for timer in timers:  # calls per batch: grown until one batch lasts >= target_seconds
-        number = 1
-        while (elapsed := timer.timeit(number)) < target_seconds:
-            guess = math.ceil(number * 1.1 * target_seconds / max(elapsed, 1e-9))
-            number = min(number * 10, max(number * 2, guess))
-        numbers.append(number)
-    samples: list[list[float]] = [[] for _ in calls]
-    for _ in range(rounds):
-        for timer, number, out in zip(timers, numbers, samples, strict=True):
-            out.append(timer.timeit(number) / number)
-    return samples
-
-
-def peak_bytes(call: Callable[[], object]) -> int:
-    """tracemalloc's peak during one call (its result included)."""
-    tracemalloc.start()
-    try:
-        result = call()  # noqa: F841  (alive at the peak, as for a caller)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def relative_difference(got: tuple, ref: tuple) -> float:
@@ -212,12 +180,12 @@ def measure(sweep: Sweep, widths: tuple[int, ...], args: argparse.Namespace) -> 
                                      f"N={N}, D={D}, widths={widths}: relative difference "
                                      f"{row.relative_difference:.3e} > {TOLERANCE:.0e}")
     timed = [row for row in rows if row.route in models]
-    samples = time_round_robin(
+    timings = time_round_robin(
         [lambda m=models[row.route]: m.loss_and_gradients(X, y) for row in timed],
         args.target_seconds, args.samples)
-    for row, s in zip(timed, samples, strict=True):
-        row.samples_s, row.median_s = s, statistics.median(s)
-        row.peak_bytes = peak_bytes(lambda m=models[row.route]: m.loss_and_gradients(X, y))
+    for row, timing in zip(timed, timings, strict=True):
+        row.samples_s, row.median_s = timing.rounds_s, timing.median_s
+        row.peak_bytes = peak_extra_bytes(lambda m=models[row.route]: m.loss_and_gradients(X, y))
     return rows
 
 

@@ -45,8 +45,8 @@ from .model import (
     ROUTES,
     JacobianTooLarge,
     TanhBasis,
-    _real,  # private in model.py; reused here rather than duplicated
     jacobian_nbytes,
+    real_array,
     ridge_loss,
     tanh_basis,
 )
@@ -292,7 +292,7 @@ class DeepTanhBasis:
                              "list")
         layers = []
         for l, W in enumerate(Ws, start=1):
-            W = _real(W, f"layer {l} (Ws[{l - 1}])")
+            W = real_array(W, f"layer {l} (Ws[{l - 1}])")
             previous = None if l == 1 else layers[-1].W.shape[1]
             rows_ok = W.ndim == 2 and (W.shape[0] >= 2 if previous is None
                                        else W.shape[0] == previous + 1)
@@ -441,7 +441,7 @@ class DeepRidgeRegressionGD:
         L = len(basis.layers)
         # arguments (w, X, y, ridge, ridge_basis, W_1..W_L): differentiate w and the W_l
         argnums = (0, *range(5, 5 + L))
-        self._backprop = (ag.compile if route == "compiled" else ag.value_and_grad)(
+        self.value_and_grad = (ag.compile if route == "compiled" else ag.value_and_grad)(
             deep_ridge_regression_loss, argnums)
 
     # -- validation ------------------------------------------------------------------------------
@@ -449,7 +449,7 @@ class DeepRidgeRegressionGD:
         X = self.basis.design(X)
         if X.shape[0] == 0:
             raise ValueError(f"the data must hold N >= 1 samples; got X.shape={X.shape}")
-        y = _real(y, "y")
+        y = real_array(y, "y")
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ValueError(f"y must be 1-D with one value per row of X (N={X.shape[0]}); got "
                              f"y.shape={y.shape}")
@@ -487,7 +487,8 @@ class DeepRidgeRegressionGD:
         X, y = self._data(X, y)
         w, Ws = self._weights(), self.basis.Ws
         if self.route != "explicit":
-            loss, (grad_w, *grad_Ws) = self._backprop(w, X, y, self.ridge, self.ridge_basis, *Ws)
+            loss, (grad_w, *grad_Ws) = self.value_and_grad(w, X, y, self.ridge, self.ridge_basis,
+                                                           *Ws)
             return loss, list(grad_Ws), grad_w
         N = X.shape[0]
         self.basis.check_jacobians_size(N, np.result_type(X, *Ws).itemsize)

@@ -76,7 +76,7 @@ def ridge_regression_loss(W: Any, w: Any, X: Any, y: Any, ridge: float,
 
 
 # ---- validation, at the entry points --------------------------------------------------------
-def _real(a: ArrayLike, name: str) -> np.ndarray:
+def real_array(a: ArrayLike, name: str) -> np.ndarray:
     """`a` as a float array: float32 is kept, every other real, integer or bool -> float64."""
     arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
@@ -87,7 +87,7 @@ def _real(a: ArrayLike, name: str) -> np.ndarray:
 
 def _validated_W(W: ArrayLike) -> np.ndarray:
     """A private copy of W (D+1, K), D >= 1, K >= 1."""
-    arr = _real(W, "W")
+    arr = real_array(W, "W")
     if arr.ndim != 2:
         raise ValueError(f"W must be 2-D with shape (D+1, K); got W.shape={arr.shape}")
     if arr.shape[0] < 2 or arr.shape[1] < 1:
@@ -121,7 +121,7 @@ class TanhBasis:
         checked_X, checked_W = self._checked
         if X is checked_X and self.W is checked_W:
             return X
-        X = _real(X, "X")
+        X = real_array(X, "X")
         if X.ndim == 1:
             X = X[:, np.newaxis]
         if X.ndim != 2 or X.shape[1] != self.W.shape[0] - 1:
@@ -220,7 +220,7 @@ class BasisFunctionRidgeRegressionGD:
         """y as a 1-D float array of length N; recognised when it comes back, like X."""
         if y is self._checked_y and len(y) == N:
             return y
-        y = _real(y, "y")
+        y = real_array(y, "y")
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D of length N={N}; got y.shape={y.shape}")
         if y.shape[0] != N:
@@ -261,7 +261,7 @@ class BasisFunctionRidgeRegressionGD:
 
     def d_loss_d_Phi(self, Phi: ArrayLike, y: ArrayLike) -> np.ndarray:
         """grad_Phi L = -(1/N) r w^T with r = y - Phi w, shape (N, K)."""
-        Phi = _real(Phi, "Phi")
+        Phi = real_array(Phi, "Phi")
         if Phi.ndim != 2:
             raise ValueError(f"Phi must be 2-D (N, K); got Phi.shape={Phi.shape}")
         N = Phi.shape[0]

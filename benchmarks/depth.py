@@ -123,12 +123,12 @@ def _skip_reason(route: str, N: int, D: int, widths: tuple[int, ...], flops: int
         return ""
     nbytes = sum(jacobians_nbytes(N, D, widths))
     if nbytes > args.max_jacobian_bytes:
-        return (f"skipped: J would be {nbytes / GIB:.3g} GiB (> limit "
-                f"{args.max_jacobian_bytes / GIB:.3g} GiB)")
+        return (f"skipped: J would be {format_bytes(nbytes)} (> limit "
+                f"{format_bytes(args.max_jacobian_bytes)})")
     available = _available_bytes()
     if available is not None and 1.1 * nbytes > 0.8 * available:
-        return (f"skipped: J would be {nbytes / GIB:.3g} GiB (> 80% of the "
-                f"{available / GIB:.3g} GiB available)")
+        return (f"skipped: J would be {format_bytes(nbytes)} (> 80% of the "
+                f"{format_bytes(available)} available)")
     if ROUTES[route][1] == "input" and flops > args.max_input_side_gflop * 1e9:
         return (f"skipped: {flops / 1e9:.3g} Gflop predicted (> --max-input-side-gflop "
                 f"{args.max_input_side_gflop:g})")
@@ -167,7 +167,7 @@ def measure(sweep: Sweep, widths: tuple[int, ...], args: argparse.Namespace) -> 
         try:
             model.loss_and_gradients(X, y)
         except DeepJacobianTooLarge as e:  # the model's own guard (not reached: checked above)
-            row.status, row.reason = "skipped", f"skipped: J would be {e.nbytes / GIB:.3g} GiB"
+            row.status, row.reason = "skipped", f"skipped: J would be {format_bytes(e.nbytes)}"
             continue
         models[name] = model
     reference = models[REFERENCE].loss_and_gradients(X, y)

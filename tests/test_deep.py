@@ -483,7 +483,7 @@ def test_depth_benchmark_quick(tmp_path):
         assert (r["predicted_flops"], r["predicted_bytes"]) == expected[:2]
         if r["route"].startswith("explicit") and r["x"] == 32:  # J of 27 MiB > the 1 MiB limit
             assert r["status"] == "skipped"
-            assert r["reason"].startswith("skipped: J would be 0.0267 GiB")
+            assert r["reason"].startswith("skipped: J would be 27.3 MiB")
             continue
         assert r["status"] == "ok", r
         assert r["relative_difference"] <= 1e-9

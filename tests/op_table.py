@@ -314,7 +314,7 @@ TABLE: tuple[Op, ...] = (
     Op("power", with_params(ag_power_cases(), "p"), _power(np.power),
        (written("x ** p", lambda x, p: x ** p), function(ag.power),
         numpy(np.power, _power(np.power))), (P.Pow,)),
-    Op("sqrt", one(POSITIVE), np.sqrt, (function(ag.sqrt), numpy(np.sqrt)), (P.Pow,),
+    Op("sqrt", one(POSITIVE), np.sqrt, (function(ag.sqrt), numpy(np.sqrt)), (P.Sqrt,),
        elementwise_unary=True),  # x ** 0.5 is numpy's power, not its sqrt: see "power"
     Op("square", one(ANY), np.square, (function(ag.square), numpy(np.square)), (P.Pow,),
        elementwise_unary=True),

@@ -40,7 +40,7 @@ DERIVATIVES = {  # name: (f, {x: f'(x)})
     "square": (ag.square, {INF: INF, -INF: -INF, NAN: NAN, 0.0: 0.0}),
     "x ** 3": (lambda x: x ** 3, {INF: INF, -INF: INF, NAN: NAN, 0.0: 0.0}),
     "x ** 0": (lambda x: x ** 0, {INF: 0.0, NAN: 0.0, 0.0: 0.0}),  # the constant 1
-    "x ** 0.5": (lambda x: x ** 0.5, {INF: 0.0, 0.0: INF, NAN: NAN}),
+    "x ** 0.5": (lambda x: x ** 0.5, {INF: 0.0, 0.0: INF, NAN: NAN, -INF: NAN}),  # numpy: nan
     "1 / x": (lambda x: 1.0 / x, {INF: 0.0, -INF: 0.0, 0.0: -INF, NAN: NAN}),
     "2 ** x": (lambda x: 2.0 ** x, {INF: INF, -INF: 0.0, NAN: NAN, 0.0: LOG2}),
 }

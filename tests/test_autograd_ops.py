@@ -375,3 +375,14 @@ def test_numbers_and_ndarrays_mix_on_either_side(expr):
     out, _ = check(f, [x], reference=reference)
     assert isinstance(out, Tensor)
 
+
+
+def test_mixed_float_dtypes_promote_like_numpy_and_each_gradient_keeps_its_leafs_dtype():
+    single = Tensor(np.array([1.0, -2.0, 0.5], np.float32), requires_grad=True)
+    double = Tensor(np.array([3.0, 0.25, -1.0]), requires_grad=True)
+    out = single * double + single * np.float64(2.0)
+    assert out.dtype == np.result_type(np.float32, np.float64)
+    out.backward(np.ones(3))
+    assert single.grad.dtype == np.float32 and double.grad.dtype == np.float64
+    np.testing.assert_array_equal(single.grad, double.data.astype(np.float32) + 2.0)
+    np.testing.assert_array_equal(double.grad, single.data.astype(np.float64))

@@ -340,3 +340,16 @@ def test_jvp_of_a_constant_base_to_the_power_of_the_primal():
     value, tangent = ag.jvp(lambda y: np.power(2.0, y), (0.5,), (1.0,))
     assert rel_err(value, 2 ** 0.5) <= EXACT_RTOL
     assert rel_err(tangent, 2 ** 0.5 * np.log(2.0)) <= EXACT_RTOL
+
+
+def test_create_graph_backwards_accumulate_recorded_gradients():
+    """Two recorded backward passes add up, as Tensors: d/dx sum(x^2) + d/dx sum(x^3)."""
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * x).sum().backward(create_graph=True)
+    (x * x * x).sum().backward(create_graph=True)
+    assert isinstance(x.grad, Tensor) and x.grad.grad_fn is not None
+    np.testing.assert_array_equal(x.grad.data, [2.0 + 3.0, 4.0 + 12.0])
+    g = x.grad
+    x.grad = None
+    g.sum().backward()  # d/dx sum(2x + 3x^2) = 2 + 6x
+    np.testing.assert_array_equal(x.grad, [8.0, 14.0])

@@ -242,7 +242,13 @@ class Pow(Elementwise):
     def forward(x, p): return x ** p
 
     @staticmethod
-    def d_x(x, p): return 0.0 if p == 0 else p * x ** (p - 1)
+    def d_x(x, p):
+        if p == 0:
+            return 0.0
+        if float(p).is_integer():
+            return p * x ** (p - 1)
+        # (-inf) ** p is nan for a fractional p, but (-inf) ** (p - 1) is 0 or inf: say nan
+        return np.where(x == -np.inf, np.nan, p * x ** (p - 1))
 
     @classmethod
     def label(cls, params): return f"pow p={params['p']!r}"

@@ -386,3 +386,15 @@ def test_mixed_float_dtypes_promote_like_numpy_and_each_gradient_keeps_its_leafs
     assert single.grad.dtype == np.float32 and double.grad.dtype == np.float64
     np.testing.assert_array_equal(single.grad, double.data.astype(np.float32) + 2.0)
     np.testing.assert_array_equal(double.grad, single.data.astype(np.float64))
+
+
+def test_one_tensor_in_several_operand_slots():
+    """Each slot's contribution adds: einsum(t, t) = sum t^2 (gradient 2t), concatenate
+    [t, t, t[:1]] weighted by W (gradient: the matching blocks of W summed)."""
+    X = np.array([[1.0, 2.0], [3.0, -1.0]])
+    np.testing.assert_array_equal(ag.grad(lambda t: ag.einsum("ij,ij->", t, t))(X), 2 * X)
+    W = np.arange(10.0).reshape(5, 2)
+    g = ag.grad(lambda t: (ag.concatenate([t, t, t[:1]]) * W).sum())(X)
+    np.testing.assert_array_equal(g, W[0:2] + W[2:4] + np.vstack([W[4], np.zeros(2)]))
+    np.testing.assert_array_equal(ag.grad(lambda t: (t @ t).sum())(X),
+                                  np.ones((2, 2)) @ X.T + X.T @ np.ones((2, 2)))

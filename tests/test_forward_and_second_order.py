@@ -72,6 +72,57 @@ def test_each_rule_differentiates_again_hessian_vs_central_differences(op, data)
         assert_grads_close(hess, numeric, what=f"{op.name}: Hessian w.r.t. input {i}")
 
 
+@pytest.mark.parametrize("op", [op for op in DIFFERENTIABLE if op.second_order],
+                         ids=lambda op: op.name)
+@fewer_examples(5)
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_each_jvp_rule_differentiates_again_forward_over_reverse(op, data, seed):
+    """h(x) = u . (J(x) v): its gradient runs every jvp rule on Tensors (jvp inside grad),
+    checked against central differences of h, whose J v is the first-order jvp."""
+    case = data.draw(op.cases, label="case")
+    rng = np.random.default_rng(seed)
+    tangents = tuple(rng.uniform(-1.0, 1.0, a.shape) for a in case.arrays)
+    f = bind(op.spellings[0].call, case.params)
+    u = cotangent(np.shape(op.reference(*case.arrays, **case.params)))
+
+    def h(*xs):
+        return (u * ag.jvp(f, xs, tangents)[1]).sum()
+
+    for i in range(len(case.arrays)):
+        g = ag.grad(h, i)(*case.arrays)
+        numeric = central_difference_jacobian(h, case.arrays, i)
+        assert_grads_close(g, numeric, like=case.arrays[i],
+                           what=f"{op.name}: d/dx_{i} of u . J v")
+
+
+#: float32 J v against the float64 J v of the same (float32) inputs: each entry is a sum of terms
+#: J_ij v_j whose factors float32 computes with a few ulps of error each, or, where a rule
+#: cancels (tanh' = 1 - out^2 with out near +-1, up to |x| = 3), about 200 ulps of the term:
+#: F32_TERMS_ULPS = 1000 ulps (6e-5) of sum_j |J_ij| |v_j|, an O(1) error for any wrong rule.
+F32_TERMS_ULPS = 1000
+
+
+@pytest.mark.parametrize("op", [op for op in DIFFERENTIABLE if op.keeps_dtype],
+                         ids=lambda op: op.name)
+@fewer_examples(3)
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_jvp_in_float32_stays_float32(op, data, seed):
+    case = data.draw(op.cases, label="case").astype(np.float32)
+    f = bind(op.spellings[0].call, case.params)
+    rng = np.random.default_rng(seed)
+    tangents = tuple(rng.uniform(-1.0, 1.0, a.shape).astype(np.float32) for a in case.arrays)
+    value, tangent = ag.jvp(f, case.arrays, tangents)
+    assert value.dtype == tangent.dtype == np.float32
+    doubles = tuple(a.astype(np.float64) for a in case.arrays)
+    _, expected = ag.jvp(f, doubles, tuple(t.astype(np.float64) for t in tangents))
+    jacobians = ag.jacobian(f, tuple(range(len(doubles))))(*doubles)
+    terms = sum(np.tensordot(np.abs(J), np.abs(v), axes=v.ndim)
+                for J, v in zip(jacobians, tangents))
+    # plus float32's smallest normal number: what a float32 underflow to 0 loses at most
+    bound = F32_TERMS_ULPS * np.finfo(np.float32).eps * terms + np.finfo(np.float32).tiny
+    assert np.all(np.abs(tangent - expected) <= bound)
+
+
 # ---- composite functions ---------------------------------------------------------------------
 def scalar_function(x):
     """R^n -> R: every kind of node at once (broadcasting, matmul, reductions, nonlinearities)."""

@@ -246,3 +246,20 @@ def test_draw_writes_a_png_headless(tmp_path):
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
     chapter = chapter_view().draw(tmp_path / "chapter.png")
     assert chapter.read_bytes().startswith(b"\x89PNG") and chapter.stat().st_size > 1000
+
+
+def test_the_tape_of_a_recorded_gradient():
+    """d/dx sum(tanh(x) x) = g x (1 - t^2) + g t, t = tanh(x), g = the (constant) seed ones,
+    recorded by backward(create_graph=True): the forward's tanh (#1, saves t), then g * x (#2),
+    g * t (#3), t * t (#4), 1 - #4 (#5), #2 * #5 (#6), #3 + #6 (#7, the output)."""
+    x = Tensor(np.array([0.3, -0.7, 1.2]), requires_grad=True)
+    (ag.tanh(x) * x).sum().backward(create_graph=True)
+    tv = TapeView.from_tensor(x.grad, {"x": x})
+    assert [e.op for e in tv.entries] == ["leaf", "tanh", "mul", "mul", "mul", "sub", "mul",
+                                          "add"]
+    assert [e.inputs for e in tv.entries[2:]] == [(None, 0), (None, 1), (1, 1), (None, 4),
+                                                  (2, 5), (3, 6)]
+    # per node: t; g and x; g and t; t twice; #2's and #5's outputs: 24 B per (3,) array
+    assert tv.saved_bytes == 24 * (1 + 2 + 2 + 2 + 2)
+    assert tv.unique_saved_bytes == 24 * 5  # t, g, x, #2's and #5's outputs
+    assert tv.unique_activation_bytes == 24 * 3  # t, #2's and #5's outputs

@@ -200,8 +200,8 @@ def _reduction(op: type[P.Primitive]) -> Any:
         shape = _shape(x)
         if op in (P.Max, P.Min) and 0 in shape:
             raise ShapeError(f"{op.name}: zero-size array (shape {shape}) has no {op.name}")
-        return apply_to(op, x, axis=_axes(axis, len(shape), op.name), keepdims=bool(keepdims),
-                        shape=shape)
+        axes = None if axis is None else _axes(axis, len(shape), op.name)
+        return apply_to(op, x, axis=axes, keepdims=bool(keepdims), shape=shape)
 
     reduce.__name__ = op.name
     reduce.__doc__ = op.__doc__.split(";")[0] + " (all axes by default)."
@@ -438,7 +438,9 @@ def _applying(op: type[P.Primitive]) -> Any:
     return lambda *args: apply_to(op, *args)
 
 
-UFUNCS = {op.ufunc: _applying(op) for op in P.primitives() if op.ufunc is not None}
+#: ufuncs that are one primitive each (the elementwise functions, the comparisons)
+UFUNC_PRIMITIVES = {op.ufunc: op for op in P.primitives() if op.ufunc is not None}
+UFUNCS = {ufunc: _applying(op) for ufunc, op in UFUNC_PRIMITIVES.items()}
 UFUNCS.update({
     np.power: power, np.square: square, np.matmul: matmul,
     np.positive: lambda x: x,

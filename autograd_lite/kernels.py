@@ -4,7 +4,7 @@ Each function here replaces, for the eager tape on plain ndarrays only, a forwar
 `ops.py` by one that computes the same numbers with fewer temporaries, a better memory layout or
 less numpy overhead. The rules in `ops.py` stay the mathematical ones: recorded backward passes
 (`create_graph`), forward mode and the compiler never use these, and the tests check each against
-the rule it replaces (`tests/test_kernels.py`).
+the rule it replaces (`tests/test_autograd_kernels.py`).
 """
 
 from __future__ import annotations
@@ -67,8 +67,10 @@ def sum_vjp(g, axis, keepdims, shape):
 
 
 def mean_forward(x, axis, keepdims, shape):
-    """np.mean's value without np.mean's Python overhead."""
-    return np.asarray(x.sum(axis, keepdims=keepdims)) / P.reduced_count(shape, axis)
+    """np.mean's value (the sum over the count) without np.mean's Python overhead."""
+    if axis is None and not keepdims:
+        return x.sum() / x.size
+    return x.sum(axis, keepdims=keepdims) / P.reduced_count(shape, axis)
 
 
 def mean_vjp(g, axis, keepdims, shape):

@@ -85,7 +85,7 @@ class Primitive:
                                                                                   tail))
         cls.eager_vjps = cls.vjps  # kernels.py may give the eager tape faster equivalents
         cls.eager_forward = cls.forward
-        cls._slots = {}
+        cls._slots, cls._pickers = {}, {}
         if not variadic:
             slots = cls.saved_slots(len(names))
             cls.pick_saved = staticmethod(_picker(slots))
@@ -111,8 +111,10 @@ class Primitive:
     @classmethod
     def pick_saved(cls, inputs: list, out: Any) -> tuple:
         """The values the rules need, out of the inputs and the output (variadic primitives)."""
-        values = (*inputs, out)
-        return tuple(values[s] for s in cls.saved_slots(len(inputs)))
+        picker = cls._pickers.get(len(inputs))
+        if picker is None:
+            picker = cls._pickers[len(inputs)] = _picker(cls.saved_slots(len(inputs)))
+        return picker(inputs, out)
 
     @staticmethod
     def forward(*inputs: Any, **params: Any) -> Any:
@@ -523,7 +525,7 @@ class Sum(Primitive):
     code = "np.sum({x}, {axis}, keepdims={keepdims})"
 
     @staticmethod
-    def forward(x, axis, keepdims, shape): return np.sum(x, axis, keepdims=keepdims)
+    def forward(x, axis, keepdims, shape): return np.add.reduce(x, axis, keepdims=keepdims)
 
     @staticmethod
     def vjp_x(g, axis, keepdims, shape): return expand_reduced(g, shape, axis, keepdims)

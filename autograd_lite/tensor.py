@@ -113,6 +113,13 @@ def _traced_node(op: type[P.Primitive], parents: list, arrays: list, out: np.nda
     return stop
 
 
+def _operator(apply: Any, op: type[P.Primitive], reflected: bool) -> Any:
+    """`self <op> other` (or `other <op> self`) as one call of `apply` (fast: no lookups)."""
+    if reflected:
+        return lambda self, other: apply(op, other, self)
+    return lambda self, other: apply(op, self, other)
+
+
 def _refuse_in_trace(t: Tensor, what: str) -> None:
     if engine.tracing is not None and t._node is not None:
         raise TraceError(
@@ -130,41 +137,29 @@ class ArrayOperators:
     __array_priority__ = 1000  # ndarray's binary operators defer to ours
     __hash__ = None  # == is elementwise, as for ndarrays
 
-    # each operator applies one primitive through the type's own `apply_primitive` (Tensor: record)
-    def __add__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Add, self, other)
-    def __radd__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Add, other, self)
-    def __sub__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Sub, self, other)
-    def __rsub__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Sub, other, self)
-    def __mul__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Mul, self, other)
-    def __rmul__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Mul, other, self)
-    def __truediv__(self, other: ArrayLike) -> Any:
-        return self.apply_primitive(P.Div, self, other)
+    #: operator -> the primitive it applies; each subclass gets them bound to its own
+    #: `apply_primitive` (Tensor: record, Dual: forward mode), reflected ones with swapped operands.
+    #: Comparisons are elementwise and carry no gradient.
+    OPERATORS = {"add": P.Add, "sub": P.Sub, "mul": P.Mul, "truediv": P.Div}
+    COMPARISONS = {"__lt__": P.Less, "__le__": P.LessEqual, "__gt__": P.Greater,
+                   "__ge__": P.GreaterEqual, "__eq__": P.Equal, "__ne__": P.NotEqual}
 
-    def __rtruediv__(self, other: ArrayLike) -> Any:
-        return self.apply_primitive(P.Div, other, self)
+    def __init_subclass__(cls) -> None:
+        apply = cls.__dict__["apply_primitive"].__func__
+        for name, op in cls.OPERATORS.items():
+            setattr(cls, f"__{name}__", _operator(apply, op, reflected=False))
+            setattr(cls, f"__r{name}__", _operator(apply, op, reflected=True))
+        for name, op in cls.COMPARISONS.items():
+            setattr(cls, name, _operator(apply, op, reflected=False))
+        cls.__neg__ = lambda self: apply(P.Neg, self)
+        super().__init_subclass__()
 
-    def __neg__(self) -> Any: return self.apply_primitive(P.Neg, self)
     def __pos__(self) -> Any: return self
     def __abs__(self) -> Any: return F.abs(self)
     def __matmul__(self, other: ArrayLike) -> Any: return F.matmul(self, other)
     def __rmatmul__(self, other: ArrayLike) -> Any: return F.matmul(other, self)
     def __pow__(self, p: ArrayLike) -> Any: return F.power(self, p)
     def __rpow__(self, base: ArrayLike) -> Any: return F.power(base, self)
-
-    # comparisons are elementwise and carry no gradient
-    def __lt__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Less, self, other)
-    def __le__(self, other: ArrayLike) -> Any:
-        return self.apply_primitive(P.LessEqual, self, other)
-
-    def __gt__(self, other: ArrayLike) -> Any: return self.apply_primitive(P.Greater, self, other)
-    def __ge__(self, other: ArrayLike) -> Any:
-        return self.apply_primitive(P.GreaterEqual, self, other)
-
-    def __eq__(self, other: ArrayLike) -> Any:  # type: ignore[override]
-        return self.apply_primitive(P.Equal, self, other)
-
-    def __ne__(self, other: ArrayLike) -> Any:  # type: ignore[override]
-        return self.apply_primitive(P.NotEqual, self, other)
 
     def __getitem__(self, index: Any) -> Any: return F.getitem(self, index)
     def __len__(self) -> int:
@@ -215,6 +210,9 @@ class ArrayOperators:
 
     # ---- numpy interoperability (NEP 13 / NEP 18) ------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        op = F.UFUNC_PRIMITIVES.get(ufunc)
+        if op is not None and method == "__call__" and not kwargs:
+            return self.apply_primitive(op, *inputs)
         function = F.UFUNCS.get(ufunc)
         if function is None or method != "__call__" or kwargs:
             name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")

@@ -91,7 +91,7 @@ class Row:
     status: str = "ok"
     reason: str = ""
     median_s: float | None = None
-    samples_s: list[float] = field(default_factory=list)
+    rounds_s: list[float] = field(default_factory=list)
     peak_bytes: int | None = None
     relative_difference: float | None = None
 
@@ -182,9 +182,9 @@ def measure(sweep: Sweep, widths: tuple[int, ...], args: argparse.Namespace) -> 
     timed = [row for row in rows if row.route in models]
     timings = time_round_robin(
         [lambda m=models[row.route]: m.loss_and_gradients(X, y) for row in timed],
-        args.target_seconds, args.samples)
+        args.target_seconds, args.rounds)
     for row, timing in zip(timed, timings, strict=True):
-        row.samples_s, row.median_s = timing.rounds_s, timing.median_s
+        row.rounds_s, row.median_s = timing.rounds_s, timing.median_s
         row.peak_bytes = peak_extra_bytes(lambda m=models[row.route]: m.loss_and_gradients(X, y))
     return rows
 
@@ -288,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.depth", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="N=100, small widths and depths, short samples (a smoke test)")
+                   help="N=100, small widths and depths, short rounds (a smoke test)")
     p.add_argument("--plot-dir", type=Path, default=None,
                    help="write depth_vs_L.png and depth_vs_K.png here (default: docs/ for the "
                         "full run, none for --quick)")
@@ -296,7 +296,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
     p.add_argument("--replot", type=Path, default=None, metavar="JSON",
                    help="measure nothing: print the tables and draw the plots of a --json file")
-    p.add_argument("--samples", type=int, default=5, help="timed rounds, median reported")
+    p.add_argument("--rounds", type=int, default=5, help="round-robin rounds, median reported")
     p.add_argument("--target-seconds", type=float, default=None,
                    help="length of one timed batch (default 0.2 s, 0.005 s with --quick)")
     p.add_argument("--max-jacobian-gib", type=float, default=None,
@@ -311,8 +311,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.samples < 1 or (args.target_seconds is not None and not args.target_seconds > 0):
-        print("error: --samples must be >= 1 and --target-seconds > 0", file=sys.stderr)
+    if args.rounds < 1 or (args.target_seconds is not None and not args.target_seconds > 0):
+        print("error: --rounds must be >= 1 and --target-seconds > 0", file=sys.stderr)
         return 1
     args.target_seconds = args.target_seconds or (0.005 if args.quick else 0.2)
     args.max_jacobian_bytes = (DEFAULT_MAX_JACOBIAN_BYTES if args.max_jacobian_gib is None

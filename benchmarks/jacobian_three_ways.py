@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--K", type=int, default=3)
     p.add_argument("--target-seconds", type=float, default=0.2,
                    help="shortest timed batch (default 0.2 s)")
-    p.add_argument("--rounds", "--samples", type=int, default=5,
+    p.add_argument("--rounds", type=int, default=5,
                    help="round-robin rounds (median reported)")
     args = p.parse_args(argv)
     if min(*args.N, args.D, args.K, args.rounds) < 1 or not args.target_seconds > 0:

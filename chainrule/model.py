@@ -293,11 +293,11 @@ class BasisFunctionRidgeRegressionGD:
         """grad_W L[d, k] = sum_n grad_Phi L[n, k] J[n, d, k] + ridge_basis W[d, k], (D+1, K).
 
         Materialises the (N, D+1, K) Jacobian and a product of the same size (peak memory about
-        twice `jacobian_nbytes`); refused before either is allocated beyond the basis' limit.
+        twice `jacobian_nbytes`); refused before any work beyond the basis' limit.
         """
         X, y = self._data(X, y)
+        jacobian_Phi = self.basis_function.jacobian(X)  # (N, D+1, K); first: it guards memory
         grad_Phi = self.gradient_basis_function(X, y)  # (N, K)
-        jacobian_Phi = self.basis_function.jacobian(X)  # (N, D+1, K)
         gW = (grad_Phi[:, np.newaxis, :] * jacobian_Phi).sum(0)  # the chain rule, (D+1, K)
         gW += self.ridge_basis * self.basis_function.W
         return gW

@@ -9,6 +9,7 @@
 
 import numpy as np
 import pytest
+from checks import rel_err
 from hypothesis import given, settings
 from strategies import tanh_model_cases
 
@@ -25,12 +26,6 @@ from chainrule.model import (
 )
 
 CHAPTER_RTOL = 1e-12  # "equal to the chapter's code to rounding"
-
-
-def rel_err(a, b) -> float:
-    """max|a - b| / max(max|b|, tiny): one relative error for a whole array."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), np.finfo(float).tiny))
 
 
 def make_pair(case, **kwargs):

@@ -487,7 +487,7 @@ def test_depth_benchmark_quick(tmp_path):
             continue
         assert r["status"] == "ok", r
         assert r["relative_difference"] <= 1e-9
-        assert len(r["samples_s"]) == 5 and r["median_s"] > 0 and r["peak_bytes"] > 0
+        assert len(r["rounds_s"]) == 5 and r["median_s"] > 0 and r["peak_bytes"] > 0
     assert "skipped: J would be" in proc.stdout and "log-log slopes" in proc.stdout
     for name in ("depth_vs_L.png", "depth_vs_K.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

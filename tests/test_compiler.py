@@ -849,7 +849,9 @@ def test_gradcheck_of_a_compiled_function_can_fail():
 
 
 # ---- the generated source and the statistics ----------------------------------------------------
-LINE = re.compile(r"    (v\d+) = (.+?)\s+# (.+)")
+LINE = re.compile(r"    (\S.*?)\s+# (.+)")  # one equation: its code, then its comment
+NEW = re.compile(r"(v\d+) = .+")  # a new value
+IN_PLACE = re.compile(r"(v\d+)(\[.+\])? [-+*/]= .+|np\.\w+\(.+, out=(v\d+)\)")  # into a dead one
 
 
 def body_lines(source: str) -> list[re.Match]:
@@ -867,11 +869,18 @@ def test_source_is_readable_one_named_line_per_equation():
     assert lines[0] == "def loss_value_and_grad(W, X):"
     assert "W float64 (3, 4)" in cf.source and "X float64 (5, 3)" in cf.source
     body = body_lines(cf.source)
-    assert [m.group(1) for m in body] == [f"v{k}" for k in range(1, len(body) + 1)]
     assert len(body) == cf.stats["equations"]["buffers"], "one line per remaining equation"
-    code_lines = [s for s in lines if s.startswith("    v")]
-    assert len(code_lines) == len(body), "every assignment has a comment"
-    comments = [m.group(3) for m in body]
+    assert len(lines) == len(body) + 4, "a def, two docstring lines, the equations, a return"
+    defined = []
+    for m in body:  # a new value takes the next number; in place, an array named before
+        new, in_place = NEW.fullmatch(m.group(1)), IN_PLACE.fullmatch(m.group(1))
+        assert new or in_place, m.group(1)
+        if new:
+            defined.append(new.group(1))
+        else:
+            assert (in_place.group(1) or in_place.group(3)) in defined, m.group(1)
+    assert defined == [f"v{k}" for k in range(1, len(defined) + 1)]
+    comments = [m.group(2) for m in body]
     assert any(c.startswith("tanh") for c in comments)
     assert any("(vjp of tanh v" in c for c in comments), "backward lines name their rule"
     assert lines[-1].startswith("    return ")

@@ -16,6 +16,8 @@ from .. import ops as P
 from .ir import Eqn, Operand, Program, Var
 from .passes import IndexAdd, Outer, aliases_input
 
+IN_PLACE = {P.Add: "+", P.Sub: "-", P.Mul: "*", P.Div: "/"}
+
 
 def _float_literal(v: float) -> str:
     """A float as Python reads it back (inf and nan through numpy's names)."""
@@ -51,6 +53,7 @@ class _Writer:
                                           "index_add_at": _index_add_at,
                                           "scatter_add": _scatter_add}
         self.constants: list[str] = []
+        self.count = 0  # values named so far
 
     def name(self, x: Operand, weak_is_safe: bool = False) -> str:
         """An operand as code: a variable's name, a number's literal, else a named constant.
@@ -72,12 +75,35 @@ class _Writer:
         self.constants.append(f"{label}: {np.asarray(v).dtype} {np.shape(v)}")
         return label
 
+    def _operands(self, e: Eqn) -> list[str]:
+        weak = all(x.dtype == np.float64 for x in e.ins if isinstance(x, Var))
+        return [self.name(x, weak) for x in e.ins]
+
+    def statement(self, e: Eqn) -> str:
+        """One line: `vK = expression`, or, for a result written into a dead array (which then
+        goes on under that array's name), the in-place form: `v2 += v3`, `np.tanh(v2, out=v2)`,
+        `v9[-1] += v8`."""
+        if e.buffer is None:
+            self.names[id(e.out)] = name = f"v{self.count + 1}"
+            self.count += 1
+            return f"{name} = {self.expression(e)}"
+        target = self.names[id(e.out)] = self.names[id(e.buffer)]
+        ins, op = self._operands(e), e.op
+        if op is IndexAdd:
+            index = P.index_text(e.params["template"], ins[2:])
+            if len(ins) > 2:  # integer arrays may repeat an entry: add at each occurrence
+                return f"np.add.at({target}, np.s_[{index}], {ins[1]})"
+            return f"{target}[{index}] += {ins[1]}"
+        symbol = IN_PLACE.get(op)
+        if symbol and ins[0] == target:
+            return f"{target} {symbol}= {ins[1]}"
+        if symbol and op in (P.Add, P.Mul) and ins[1] == target:
+            return f"{target} {symbol}= {ins[0]}"
+        return f"np.{op.ufunc.__name__}({', '.join(ins)}, out={target})"
+
     def expression(self, e: Eqn) -> str:
         op, p = e.op, e.params
-        weak = all(x.dtype == np.float64 for x in e.ins if isinstance(x, Var))
-        ins = [self.name(x, weak) for x in e.ins]
-        if e.buffer is not None and op.ufunc is not None:
-            return f"np.{op.ufunc.__name__}({', '.join(ins)}, out={self.names[id(e.buffer)]})"
+        ins = self._operands(e)
         if op is P.Matmul and e.layout == "F":
             return f"({ins[1]}.T @ {ins[0]}.T).T"
         if op is Outer:
@@ -88,10 +114,10 @@ class _Writer:
         if op is P.ScatterAdd:
             index = P.index_text(p["template"], ins[1:])
             return f"scatter_add({ins[0]}, {p['shape']}, np.s_[{index}])"
-        if op is IndexAdd:
-            base = ins[0] if e.buffer is not None else f"{ins[0]}.copy()"
+        if op is IndexAdd:  # into a copy of the base (written in place, see `statement`)
             helper = "index_add_at" if len(ins) > 2 else "index_add"
-            return f"{helper}({base}, {ins[1]}, np.s_[{P.index_text(p['template'], ins[2:])}])"
+            index = P.index_text(p["template"], ins[2:])
+            return f"{helper}({ins[0]}.copy(), {ins[1]}, np.s_[{index}])"
         if op in (P.Sum, P.Mean):
             axis = p["axis"]
             args = ([] if axis is None else [f"axis={axis[0] if len(axis) == 1 else axis}"]) + (
@@ -163,11 +189,7 @@ def generate(program: Program, function_name: str, single: bool,
              signature: str) -> tuple[str, dict[str, Any]]:
     """The source of `function_name(*arguments) -> (value, gradients)` and its namespace."""
     w = _Writer(program)
-    for k, e in enumerate(program.eqns):
-        w.names[id(e.out)] = f"v{k + 1}"
-    body = []
-    for e in program.eqns:
-        body.append((f"{w.names[id(e.out)]} = {w.expression(e)}", w.comment(e)))
+    body = [(w.statement(e), w.comment(e)) for e in program.eqns]
     _, returns = w.outputs()
     value, *grads = returns
     gradient_text = grads[0] if single else "(" + ", ".join(grads) + ("," if len(grads) == 1

@@ -459,34 +459,17 @@ class _Comparison(Primitive):
         super().__init_subclass__()
 
 
-class Greater(_Comparison):
-    """a > b"""
-    ufunc, code = np.greater, "{a} > {b}"
+def _comparison(name: str, ufunc: np.ufunc, symbol: str) -> type[Primitive]:
+    return type(name, (_Comparison,), {"__doc__": f"a {symbol} b", "__module__": __name__,
+                                       "ufunc": ufunc, "code": f"{{a}} {symbol} {{b}}"})
 
 
-class GreaterEqual(_Comparison):
-    """a >= b"""
-    ufunc, code = np.greater_equal, "{a} >= {b}"
-
-
-class Less(_Comparison):
-    """a < b"""
-    ufunc, code = np.less, "{a} < {b}"
-
-
-class LessEqual(_Comparison):
-    """a <= b"""
-    ufunc, code = np.less_equal, "{a} <= {b}"
-
-
-class Equal(_Comparison):
-    """a == b"""
-    ufunc, code = np.equal, "{a} == {b}"
-
-
-class NotEqual(_Comparison):
-    """a != b"""
-    ufunc, code = np.not_equal, "{a} != {b}"
+Greater = _comparison("Greater", np.greater, ">")
+GreaterEqual = _comparison("GreaterEqual", np.greater_equal, ">=")
+Less = _comparison("Less", np.less, "<")
+LessEqual = _comparison("LessEqual", np.less_equal, "<=")
+Equal = _comparison("Equal", np.equal, "==")
+NotEqual = _comparison("NotEqual", np.not_equal, "!=")
 
 
 class StopGradient(Primitive):

@@ -46,6 +46,7 @@ from .model import (
     JacobianTooLarge,
     TanhBasis,
     jacobian_nbytes,
+    output_weights,
     real_array,
     ridge_loss,
     tanh_basis,
@@ -457,12 +458,7 @@ class DeepRidgeRegressionGD:
 
     def _weights(self) -> np.ndarray:
         """`self.w`, set to zeros(K_L) first if it is None."""
-        K = self.basis.widths[-1]
-        if self.w is None:
-            self.w = np.zeros(K)
-        elif np.shape(self.w) != (K,):
-            raise ValueError(f"w has shape {np.shape(self.w)} but the last layer has K_L={K} "
-                             f"outputs (widths {self.basis.widths})")
+        self.w = output_weights(self.w, self.basis.widths[-1])
         return self.w
 
     # -- the model -------------------------------------------------------------------------------

@@ -96,6 +96,16 @@ def _validated_W(W: ArrayLike) -> np.ndarray:
     return arr.copy()
 
 
+def output_weights(w: Any, K: int) -> np.ndarray:
+    """w, or zeros(K) if w is None (as the chapter sets it); a w of another length is refused."""
+    if w is None:
+        return np.zeros(K)
+    shape = w.shape if type(w) is np.ndarray else np.shape(w)
+    if shape != (K,):
+        raise ValueError(f"w has shape {shape} but the basis has K={K} outputs; w must be (K,)")
+    return w
+
+
 class TanhBasis:
     """K tanh basis functions phi_k(x) = tanh(sum_d x_d W[d, k] + W[D, k]).
 
@@ -240,11 +250,7 @@ class BasisFunctionRidgeRegressionGD:
 
     def _weights(self, K: int) -> np.ndarray:
         """`self.w`, set to zeros(K) first if it is None (as the chapter does)."""
-        if self.w is None:
-            self.w = np.zeros(K)
-        elif np.shape(self.w) != (K,):
-            raise ValueError(f"w has shape {np.shape(self.w)} but the basis has K={K} functions "
-                             f"(W.shape={self.basis_function.W.shape})")
+        self.w = output_weights(self.w, K)
         return self.w
 
     # -- the chapter's methods -------------------------------------------------------------------

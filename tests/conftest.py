@@ -10,8 +10,25 @@ default profile keeps the suite within a few minutes; tests whose examples are e
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("default", deadline=None, max_examples=30)
 settings.register_profile("thorough", deadline=None, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path_factory):
+    """No network, no $CHAINRULE_DATA, an empty private cache folder (not yet created, named by
+    $CHAINRULE_CACHE): the station data come from the test (chainrule's loader tests)."""
+    from chainrule import weather  # only the tests that ask for this fixture import chainrule
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a test tried to use the network")
+
+    cache = tmp_path_factory.mktemp("cache") / "chainrule"
+    monkeypatch.setattr(weather, "_urlopen", no_network)
+    monkeypatch.setenv(weather.CACHE_ENV_VAR, str(cache))
+    monkeypatch.delenv(weather.ENV_VAR, raising=False)
+    return cache

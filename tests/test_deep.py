@@ -330,7 +330,7 @@ def test_bad_data_and_arguments_are_named():
     with pytest.raises(ValueError, match=r"N >= 1 samples; got X.shape=\(0, 2\)"):
         model.loss(np.zeros((0, 2)), np.zeros(0))
     model.w = np.zeros(3)
-    with pytest.raises(ValueError, match=r"w has shape \(3,\) but the last layer has K_L=2"):
+    with pytest.raises(ValueError, match=r"w has shape \(3,\) but the basis has K=2 outputs"):
         model.gradients(np.zeros((5, 2)), np.zeros(5))
     with pytest.raises(ValueError, match="route must be one of"):
         DeepRidgeRegressionGD(model.basis, route="forward")

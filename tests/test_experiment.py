@@ -19,18 +19,7 @@ from chainrule.weather import load_weather_data
 OTHER_STATION = "USW00094728"
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch, tmp_path_factory):
-    """No network, no $CHAINRULE_DATA, an empty private cache: the data come from the test."""
-
-    def no_network(*args, **kwargs):
-        raise AssertionError("a test tried to use the network")
-
-    cache = tmp_path_factory.mktemp("cache") / "chainrule"
-    monkeypatch.setattr(weather, "_urlopen", no_network)
-    monkeypatch.setenv(weather.CACHE_ENV_VAR, str(cache))
-    monkeypatch.delenv(weather.ENV_VAR, raising=False)
-    return cache
+pytestmark = pytest.mark.usefixtures("offline")  # every test here (tests/conftest.py)
 
 
 def tmax_tenths(n: int) -> int:

@@ -114,19 +114,7 @@ def assert_same(a: WeatherData, b: WeatherData) -> None:
     assert a.station == b.station
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path_factory):
-    """No network, no $CHAINRULE_DATA, and an empty private cache folder (not yet created,
-    named by $CHAINRULE_CACHE) in every test."""
-
-    def no_network(*args, **kwargs):
-        raise AssertionError("a test tried to use the network")
-
-    cache = tmp_path_factory.mktemp("cache") / "chainrule"
-    monkeypatch.setattr(weather, "_urlopen", no_network)
-    monkeypatch.setenv(weather.CACHE_ENV_VAR, str(cache))
-    monkeypatch.delenv(weather.ENV_VAR, raising=False)
-    return cache
+pytestmark = pytest.mark.usefixtures("offline")  # every test here (tests/conftest.py)
 
 
 # --------------------------------------------------------------------------- formats
@@ -494,7 +482,7 @@ def test_path_may_be_a_folder_and_prefers_csv_gz(tmp_path):
     assert load_weather_data(path=tmp_path).source.name == f"{STATION}.csv.gz"
 
 
-def test_missing_explicit_path_raises_without_download(tmp_path, monkeypatch, isolated):
+def test_missing_explicit_path_raises_without_download(tmp_path, monkeypatch, offline):
     calls = []
     monkeypatch.setattr(weather, "_urlopen", lambda *a, **k: calls.append(a))
     with pytest.raises(WeatherDataUnavailable, match="does not exist"):
@@ -502,7 +490,7 @@ def test_missing_explicit_path_raises_without_download(tmp_path, monkeypatch, is
     with pytest.raises(WeatherDataUnavailable, match=rf"holds none of .*{STATION}\.dly\.gz"):
         load_weather_data(path=tmp_path)  # an existing folder without the file
     assert calls == []
-    assert not isolated.exists()  # nothing was created in the cache either
+    assert not offline.exists()  # nothing was created in the cache either
     assert issubclass(WeatherDataUnavailable, FileNotFoundError)
 
 
@@ -515,11 +503,11 @@ def test_bundled_file_is_noaas_file_unchanged():
     assert BUNDLED_DLY_SHA256 in readme and "1893-01 .. 2025-12" in readme
 
 
-def test_bundled_file_is_found_with_nothing_else_set(isolated):
+def test_bundled_file_is_found_with_nothing_else_set(offline):
     assert weather.bundled_file() == BUNDLED
     w = load_weather_data(1900)  # no path, no $CHAINRULE_DATA, empty cache, no network
     assert w.source == BUNDLED and w.station == STATION
-    assert not isolated.exists()  # the cache was neither needed nor created
+    assert not offline.exists()  # the cache was neither needed nor created
     # the chapter's year: every day has a TMAX; first and last values read off NOAA's lines
     # GM000003342190001TMAX (day 1: 28, day 2: 18) and ...190012TMAX (day 31: -14)
     assert len(w) == 365 and not np.isnan(w.tmax).any()
@@ -531,14 +519,14 @@ def test_bundled_file_is_found_with_nothing_else_set(isolated):
     assert everything.dates[-1] == np.datetime64("2025-12-31")
 
 
-def test_resolution_order_for_the_default_station(tmp_path, monkeypatch, isolated):
+def test_resolution_order_for_the_default_station(tmp_path, monkeypatch, offline):
     """path > $CHAINRULE_DATA > the bundled file > the cache > a download."""
     in_path = write_csv(tmp_path / "arg.csv", small_csv_lines())
     env_dir = tmp_path / "env"
     env_dir.mkdir()
     in_env = write_lines(env_dir / f"{STATION}.dly", small_dly_lines())
-    isolated.mkdir(parents=True)
-    in_cache = write_csv(isolated / f"{STATION}.csv", small_csv_lines())
+    offline.mkdir(parents=True)
+    in_cache = write_csv(offline / f"{STATION}.csv", small_csv_lines())
 
     assert find_weather_file(download=False) == BUNDLED  # the bundled file beats the cache
     monkeypatch.setenv(weather.ENV_VAR, str(env_dir))
@@ -554,15 +542,15 @@ def test_resolution_order_for_the_default_station(tmp_path, monkeypatch, isolate
     in_cache.unlink()
     payload = gzip.compress(("\n".join(small_csv_lines()) + "\n").encode())
     monkeypatch.setattr(weather, "_urlopen", lambda url, timeout: FakeResponse(payload))
-    assert load_weather_data().source == isolated / f"{STATION}.csv.gz"
+    assert load_weather_data().source == offline / f"{STATION}.csv.gz"
 
 
-def test_other_stations_skip_the_bundled_file(tmp_path, monkeypatch, isolated):
+def test_other_stations_skip_the_bundled_file(tmp_path, monkeypatch, offline):
     assert weather.bundled_file(OTHER_STATION) is None
     with pytest.raises(WeatherDataUnavailable, match=OTHER_STATION):
         find_weather_file(station=OTHER_STATION, download=False)
-    isolated.mkdir(parents=True)
-    in_cache = write_csv(isolated / f"{OTHER_STATION}.csv", small_csv_lines(OTHER_STATION))
+    offline.mkdir(parents=True)
+    in_cache = write_csv(offline / f"{OTHER_STATION}.csv", small_csv_lines(OTHER_STATION))
     w = load_weather_data(station=OTHER_STATION, download=False)
     assert w.source == in_cache and w.station == OTHER_STATION
     np.testing.assert_allclose(w.tmax, [1.2, 2.0, -0.7])
@@ -571,22 +559,22 @@ def test_other_stations_skip_the_bundled_file(tmp_path, monkeypatch, isolated):
     assert find_weather_file(station=OTHER_STATION) == env_file
 
 
-def test_bad_env_var_does_not_fall_back_to_bundled_or_cache(tmp_path, monkeypatch, isolated):
-    isolated.mkdir(parents=True)
-    write_csv(isolated / f"{STATION}.csv", small_csv_lines())
+def test_bad_env_var_does_not_fall_back_to_bundled_or_cache(tmp_path, monkeypatch, offline):
+    offline.mkdir(parents=True)
+    write_csv(offline / f"{STATION}.csv", small_csv_lines())
     monkeypatch.setenv(weather.ENV_VAR, str(tmp_path / "missing"))
     with pytest.raises(WeatherDataUnavailable, match=weather.ENV_VAR):
         load_weather_data()
 
 
-def test_nothing_found_without_download_says_where_to_put_it(isolated):
+def test_nothing_found_without_download_says_where_to_put_it(offline):
     with pytest.raises(WeatherDataUnavailable) as info:
         load_weather_data(station=OTHER_STATION, download=False)
     message = str(info.value)
-    assert str(isolated / f"{OTHER_STATION}.csv.gz") in message
+    assert str(offline / f"{OTHER_STATION}.csv.gz") in message
     assert weather.ENV_VAR in message and weather.CACHE_ENV_VAR in message
     assert weather.DOWNLOAD_URL.format(station=OTHER_STATION) in message
-    assert not isolated.exists()
+    assert not offline.exists()
 
 
 def test_cache_dir_rules(tmp_path, monkeypatch):
@@ -624,7 +612,7 @@ class FakeResponse(io.BytesIO):
         self.headers = {"Content-Length": str(len(data))}
 
 
-def test_download_success_writes_the_cache_atomically(monkeypatch, isolated, capsys):
+def test_download_success_writes_the_cache_atomically(monkeypatch, offline, capsys):
     payload = gzip.compress(("\n".join(small_csv_lines(OTHER_STATION)) + "\n").encode())
     requested = []
 
@@ -634,9 +622,9 @@ def test_download_success_writes_the_cache_atomically(monkeypatch, isolated, cap
 
     monkeypatch.setattr(weather, "_urlopen", fake_urlopen)
     w = load_weather_data(1900, station=OTHER_STATION)
-    target = isolated / f"{OTHER_STATION}.csv.gz"
+    target = offline / f"{OTHER_STATION}.csv.gz"
     assert w.source == target and target.read_bytes() == payload
-    assert sorted(p.name for p in isolated.iterdir()) == [target.name]  # no temporary left
+    assert sorted(p.name for p in offline.iterdir()) == [target.name]  # no temporary left
     url = weather.DOWNLOAD_URL.format(station=OTHER_STATION)
     assert requested == [(url, weather.DOWNLOAD_TIMEOUT)]
     err = capsys.readouterr().err
@@ -649,19 +637,19 @@ def test_download_success_writes_the_cache_atomically(monkeypatch, isolated, cap
     assert load_weather_data(1900, station=OTHER_STATION).source == target
 
 
-def test_download_failure_is_a_clear_error(monkeypatch, isolated):
-    def offline(url, timeout):
+def test_download_failure_is_a_clear_error(monkeypatch, offline):
+    def unreachable(url, timeout):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(weather, "_urlopen", offline)
+    monkeypatch.setattr(weather, "_urlopen", unreachable)
     with pytest.raises(WeatherDataUnavailable) as info:
         load_weather_data(1900, station=OTHER_STATION)
     message = str(info.value)
     assert "download" in message and "Temporary failure in name resolution" in message
-    assert str(isolated / f"{OTHER_STATION}.csv.gz") in message
+    assert str(offline / f"{OTHER_STATION}.csv.gz") in message
     assert weather.ENV_VAR in message
     assert weather.DOWNLOAD_URL.format(station=OTHER_STATION) in message
-    assert not list(isolated.glob("*"))  # no partial file left behind
+    assert not list(offline.glob("*"))  # no partial file left behind
 
 
 def http_error(code: int, reason: str):
@@ -671,7 +659,7 @@ def http_error(code: int, reason: str):
     return raise_it
 
 
-def test_unknown_station_at_noaa_is_named(monkeypatch, isolated):
+def test_unknown_station_at_noaa_is_named(monkeypatch, offline):
     unknown = "XX000000000"
     monkeypatch.setattr(weather, "_urlopen", http_error(404, "Not Found"))
     with pytest.raises(WeatherDataUnavailable) as info:
@@ -680,10 +668,10 @@ def test_unknown_station_at_noaa_is_named(monkeypatch, isolated):
     assert f"NOAA has no station {unknown}" in message and "404" in message
     assert weather.DOWNLOAD_URL.format(station=unknown) in message
     assert weather.STATION_LIST_URL in message
-    assert not list(isolated.glob("*"))
+    assert not list(offline.glob("*"))
 
 
-def test_other_http_errors_are_download_failures(monkeypatch, isolated):
+def test_other_http_errors_are_download_failures(monkeypatch, offline):
     monkeypatch.setattr(weather, "_urlopen", http_error(503, "Service Unavailable"))
     with pytest.raises(WeatherDataUnavailable) as info:
         load_weather_data(station=OTHER_STATION)
@@ -710,11 +698,11 @@ def test_malformed_station_id_is_rejected_before_any_lookup(tmp_path, monkeypatc
     [b"<html>Not found</html>", gzip.compress(b"x" * 10_000)[:-20]],
     ids=["not-gzip", "truncated-gzip"],
 )
-def test_download_of_bad_content_is_rejected(monkeypatch, isolated, payload):
+def test_download_of_bad_content_is_rejected(monkeypatch, offline, payload):
     monkeypatch.setattr(weather, "_urlopen", lambda url, timeout: FakeResponse(payload))
     with pytest.raises(WeatherDataUnavailable, match="download"):
         load_weather_data(station=OTHER_STATION)
-    assert not list(isolated.glob("*"))
+    assert not list(offline.glob("*"))
 
 
 # --------------------------------------------------------------------------- real data

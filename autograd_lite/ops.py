@@ -55,7 +55,8 @@ class Primitive:
     """Base of every operation (see the module docstring). Optional declarations:
 
     - `differentiable = False`: no gradient flows through it (comparisons, sign);
-    - `ufunc`: the numpy ufunc it computes (the compiler then writes into dead buffers);
+    - `ufunc`: the numpy ufunc it computes (then also its `forward`, unless it has one; the
+      compiler writes a ufunc's results into dead buffers);
     - `code`: the compiler's one-line template, e.g. "{a} + {b}" (default: a call of `forward`);
     - `label(params)`: how the tape viewer names a node, e.g. "getitem [:-1]".
     """
@@ -71,6 +72,10 @@ class Primitive:
 
     def __init_subclass__(cls) -> None:
         cls.name = cls.__dict__.get("name") or _snake(cls.__name__)
+        if cls.ufunc is not None and "forward" not in cls.__dict__:  # a ufunc is its forward
+            cls.forward = staticmethod(cls.ufunc)
+            if cls.code is None and len(cls.inputs) == 1:
+                cls.code = f"np.{cls.ufunc.__name__}({{x}})"
         names = [n.lstrip("*") for n in cls.inputs]
         variadic = cls.inputs[-1].startswith("*") if cls.inputs else False
         fixed = names[:-1] if variadic else names
@@ -167,7 +172,6 @@ def apply_to(op: type[Primitive], *args: Any, **params: Any) -> Any:
 class Add(Primitive):
     """a + b;   d/da = 1,  d/db = 1"""
     inputs, ufunc, code = ("a", "b"), np.add, "{a} + {b}"
-    forward = staticmethod(np.add)
 
     @staticmethod
     def vjp_a(g): return g
@@ -185,7 +189,6 @@ class Add(Primitive):
 class Sub(Primitive):
     """a - b;   d/da = 1,  d/db = -1"""
     inputs, ufunc, code = ("a", "b"), np.subtract, "{a} - {b}"
-    forward = staticmethod(np.subtract)
 
     @staticmethod
     def vjp_a(g): return g
@@ -203,7 +206,6 @@ class Sub(Primitive):
 class Neg(Primitive):
     """-x;   d/dx = -1"""
     ufunc, code = np.negative, "-{x}"
-    forward = staticmethod(np.negative)
 
     @staticmethod
     def vjp_x(g): return -g
@@ -215,7 +217,6 @@ class Neg(Primitive):
 class Mul(Elementwise):
     """a * b;   d/da = b,  d/db = a"""
     inputs, saves, ufunc, code = ("a", "b"), ("a", "b"), np.multiply, "{a} * {b}"
-    forward = staticmethod(np.multiply)
 
     @staticmethod
     def d_a(a, b): return b
@@ -227,7 +228,6 @@ class Mul(Elementwise):
 class Div(Elementwise):
     """a / b;   d/da = 1/b,  d/db = -a/b^2 = -out/b"""
     inputs, saves, ufunc, code = ("a", "b"), ("b", "out"), np.true_divide, "{a} / {b}"
-    forward = staticmethod(np.true_divide)
 
     @staticmethod
     def d_a(b, out): return 1 / b
@@ -260,7 +260,6 @@ class Maximum(Elementwise):
     """maximum(a, b);   d/da = [a > b] + 1/2 [a = b] + [a is nan]  (b likewise: ties share the
     gradient, and a nan, which the result then is, takes it)"""
     inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.maximum
-    forward = staticmethod(np.maximum)
 
     @staticmethod
     def d_a(a, b): return (a > b) + (a == b) * 0.5 + (a != a)
@@ -272,7 +271,6 @@ class Maximum(Elementwise):
 class Minimum(Elementwise):
     """minimum(a, b);   d/da = [a < b] + 1/2 [a = b] + [a is nan]  (b likewise)"""
     inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.minimum
-    forward = staticmethod(np.minimum)
 
     @staticmethod
     def d_a(a, b): return (a < b) + (a == b) * 0.5 + (a != a)
@@ -305,8 +303,7 @@ class Where(Primitive):
 # ---- elementwise functions ----------------------------------------------------------------------
 class Tanh(Elementwise):
     """tanh(x);   d tanh(x)/dx = 1 - tanh(x)^2"""
-    saves, ufunc, code = ("out",), np.tanh, "np.tanh({x})"
-    forward = staticmethod(np.tanh)
+    saves, ufunc = ("out",), np.tanh
 
     @staticmethod
     def d_x(out): return 1 - out * out
@@ -314,8 +311,7 @@ class Tanh(Elementwise):
 
 class Exp(Elementwise):
     """exp(x);   d exp(x)/dx = exp(x)"""
-    saves, ufunc, code = ("out",), np.exp, "np.exp({x})"
-    forward = staticmethod(np.exp)
+    saves, ufunc = ("out",), np.exp
 
     @staticmethod
     def d_x(out): return out
@@ -323,8 +319,7 @@ class Exp(Elementwise):
 
 class Log(Elementwise):
     """log(x);   d log(x)/dx = 1/x"""
-    saves, ufunc, code = ("x",), np.log, "np.log({x})"
-    forward = staticmethod(np.log)
+    saves, ufunc = ("x",), np.log
 
     @staticmethod
     def d_x(x): return 1 / x
@@ -332,8 +327,7 @@ class Log(Elementwise):
 
 class Sqrt(Elementwise):
     """sqrt(x);   d sqrt(x)/dx = 1 / (2 sqrt(x))  (inf at 0, nan where sqrt is nan)"""
-    saves, ufunc, code = ("out",), np.sqrt, "np.sqrt({x})"
-    forward = staticmethod(np.sqrt)
+    saves, ufunc = ("out",), np.sqrt
 
     @staticmethod
     def d_x(out): return 0.5 / out
@@ -341,8 +335,7 @@ class Sqrt(Elementwise):
 
 class Expm1(Elementwise):
     """exp(x) - 1;   d/dx = exp(x) = out + 1"""
-    saves, ufunc, code = ("out",), np.expm1, "np.expm1({x})"
-    forward = staticmethod(np.expm1)
+    saves, ufunc = ("out",), np.expm1
 
     @staticmethod
     def d_x(out): return out + 1
@@ -350,8 +343,7 @@ class Expm1(Elementwise):
 
 class Log1p(Elementwise):
     """log(1 + x);   d/dx = 1/(1 + x)"""
-    saves, ufunc, code = ("x",), np.log1p, "np.log1p({x})"
-    forward = staticmethod(np.log1p)
+    saves, ufunc = ("x",), np.log1p
 
     @staticmethod
     def d_x(x): return 1 / (1 + x)
@@ -359,8 +351,7 @@ class Log1p(Elementwise):
 
 class Sin(Elementwise):
     """sin(x);   d sin(x)/dx = cos(x)"""
-    saves, ufunc, code = ("x",), np.sin, "np.sin({x})"
-    forward = staticmethod(np.sin)
+    saves, ufunc = ("x",), np.sin
 
     @staticmethod
     def d_x(x): return np.cos(x)
@@ -368,8 +359,7 @@ class Sin(Elementwise):
 
 class Cos(Elementwise):
     """cos(x);   d cos(x)/dx = -sin(x)"""
-    saves, ufunc, code = ("x",), np.cos, "np.cos({x})"
-    forward = staticmethod(np.cos)
+    saves, ufunc = ("x",), np.cos
 
     @staticmethod
     def d_x(x): return -np.sin(x)
@@ -377,8 +367,7 @@ class Cos(Elementwise):
 
 class Tan(Elementwise):
     """tan(x);   d tan(x)/dx = 1 + tan(x)^2"""
-    saves, ufunc, code = ("out",), np.tan, "np.tan({x})"
-    forward = staticmethod(np.tan)
+    saves, ufunc = ("out",), np.tan
 
     @staticmethod
     def d_x(out): return 1 + out * out
@@ -386,8 +375,7 @@ class Tan(Elementwise):
 
 class Sinh(Elementwise):
     """sinh(x);   d sinh(x)/dx = cosh(x)"""
-    saves, ufunc, code = ("x",), np.sinh, "np.sinh({x})"
-    forward = staticmethod(np.sinh)
+    saves, ufunc = ("x",), np.sinh
 
     @staticmethod
     def d_x(x): return np.cosh(x)
@@ -395,8 +383,7 @@ class Sinh(Elementwise):
 
 class Cosh(Elementwise):
     """cosh(x);   d cosh(x)/dx = sinh(x)"""
-    saves, ufunc, code = ("x",), np.cosh, "np.cosh({x})"
-    forward = staticmethod(np.cosh)
+    saves, ufunc = ("x",), np.cosh
 
     @staticmethod
     def d_x(x): return np.sinh(x)
@@ -429,8 +416,7 @@ class Relu(Elementwise):
 
 class Abs(Elementwise):
     """|x|;   d|x|/dx = sign(x)  (0 at x = 0)"""
-    saves, ufunc, code = ("x",), np.absolute, "np.abs({x})"
-    forward = staticmethod(np.absolute)
+    saves, ufunc = ("x",), np.absolute
 
     @staticmethod
     def d_x(x): return np.sign(x)
@@ -453,10 +439,6 @@ class Cast(Primitive):
 # ---- comparisons: no gradient flows through them -----------------------------------------------
 class _Comparison(Primitive):
     inputs, differentiable = ("a", "b"), False
-
-    def __init_subclass__(cls) -> None:
-        cls.forward = staticmethod(cls.ufunc)
-        super().__init_subclass__()
 
 
 def _comparison(name: str, ufunc: np.ufunc, symbol: str) -> type[Primitive]:
@@ -482,8 +464,7 @@ class StopGradient(Primitive):
 
 class Sign(Primitive):
     """sign(x)  (piecewise constant: no gradient)"""
-    differentiable, ufunc, code = False, np.sign, "np.sign({x})"
-    forward = staticmethod(np.sign)
+    differentiable, ufunc = False, np.sign
 
 
 # ---- reductions ---------------------------------------------------------------------------------

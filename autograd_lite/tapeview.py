@@ -232,23 +232,28 @@ class TapeView:
         for e in self.entries:
             columns.setdefault(depth[e.index], []).append(e.index)
         height = max(len(c) for c in columns.values())
-        xy = {i: (d, (len(col) - 1) / 2 - k) for d, col in columns.items()
-              for k, i in enumerate(col)}
+        y: dict[int, float] = {}
+        for d in sorted(columns):  # each column ordered by its nodes' inputs' heights
+            col = columns[d]
+            col.sort(key=lambda i: -sum(y.get(p, 0) for p in self.entries[i].inputs
+                                        if p is not None) / max(1, len(self.entries[i].inputs)))
+            y.update({i: (len(col) - 1) / 2 - k for k, i in enumerate(col)})
         fig = Figure(figsize=(1.3 * len(columns) + 0.6, 0.85 * height + 1.2))
         ax = fig.add_axes((0.01, 0.02, 0.98, 0.88))
         ax.set_xlim(-0.6, len(columns) - 0.4)
         ax.set_ylim(-height / 2 - 0.1, height / 2 + 0.1)
         ax.axis("off")
-        for src, dst, _ in self.edges():
-            (x0, y0), (x1, y1) = xy[src], xy[dst]
-            ax.annotate("", (x1 - 0.42, y1), (x0 + 0.42, y0),
+        boxes = {e.index: ax.text(depth[e.index], y[e.index], _node_label(e), ha="center",
+                                  va="center", fontsize=6.5, zorder=3, bbox={
+                                      "boxstyle": "square" if e.is_leaf else "round",
+                                      "fc": _colour(e), "lw": 2.0 if e.is_output else 0.8})
+                 for e in self.entries}
+        for src, dst, _ in self.edges():  # from box edge to box edge
+            ax.annotate("", (0, 0.5), xycoords=boxes[dst], xytext=(1, 0.5),
+                        textcoords=boxes[src], zorder=2,
                         arrowprops={"arrowstyle": "-|>", "color": "#555555", "lw": 0.8,
-                                    "connectionstyle": "arc3,rad=0.1"})
-        for e in self.entries:
-            x, y = xy[e.index]
-            ax.text(x, y, _node_label(e), ha="center", va="center", fontsize=6.5,
-                    bbox={"boxstyle": "square" if e.is_leaf else "round", "fc": _colour(e),
-                          "lw": 2.0 if e.is_output else 0.8})
+                                    "connectionstyle": "arc3,rad=0.08", "shrinkA": 2,
+                                    "shrinkB": 2})
         fig.suptitle(f"{self.title}: {self.n_nodes} nodes, saved for backward "
                      f"{format_bytes(self.saved_bytes)} per node, "
                      f"{format_bytes(self.unique_saved_bytes)} unique (constants not drawn)",

@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=chapter.SEED)
     p.add_argument("--routes", nargs="+", choices=ROUTES, default=list(ROUTES),
                    help="the routes to run (default: all three)")
-    p.add_argument("--budget", type=float, default=30.0,
+    p.add_argument("--budget", type=float, default=20.0,
                    help="seconds per route for the explicit and eager routes, which stop early "
                         "(and say so) when a full run would take longer; the compiled route always "
                         "runs to completion (default: %(default)s)")

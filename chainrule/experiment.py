@@ -98,7 +98,7 @@ def fit_chapter_model(split: Split, route: str, iterations: int = chapter.ITERAT
 
 
 def budgeted_iterations(split: Split, route: str, iterations: int, budget_seconds: float,
-                        probe: int = 2_000) -> int:
+                        probe: int = 3_000) -> int:
     """How many of `iterations` steps fit in the budget, from a timed probe of `probe` steps
     (rounded down to two significant digits, so that the number reads well)."""
     if budget_seconds == math.inf or iterations <= probe:

@@ -8,6 +8,7 @@ default profile keeps the suite within a few minutes; tests whose examples are e
     HYPOTHESIS_PROFILE=thorough python -m pytest tests/   # ten times the examples
 """
 
+import itertools
 import os
 
 import pytest
@@ -32,3 +33,30 @@ def offline(monkeypatch, tmp_path_factory):
     monkeypatch.setenv(weather.CACHE_ENV_VAR, str(cache))
     monkeypatch.delenv(weather.ENV_VAR, raising=False)
     return cache
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist, start the tests marked `long(seconds)` first and on different workers, so
+    that the three 1,000,000-step chapter fits (about 10 minutes together) run side by side.
+
+    xdist's worksteal scheduler first gives worker i the i-th of n consecutive slices of the
+    collection (slice sizes as computed below) and only then balances by stealing from the
+    tails; so each long test, longest first, goes to the head of the slice with the least long
+    work so far. Every worker computes the same order, as xdist requires."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    long_tests = sorted((item for item in items if item.get_closest_marker("long")),
+                        key=lambda item: -item.get_closest_marker("long").args[0])
+    if workers < 2 or not long_tests:
+        return
+    heads, work = [[] for _ in range(workers)], [0.0] * workers
+    for item in long_tests:
+        lightest = work.index(min(work))
+        heads[lightest].append(item)
+        work[lightest] += item.get_closest_marker("long").args[0]
+    others = iter([item for item in items if not item.get_closest_marker("long")])
+    ordered, remaining = [], len(items)
+    for worker, head in enumerate(heads):
+        size = remaining // (workers - worker)
+        ordered += head + list(itertools.islice(others, max(0, size - len(head))))
+        remaining -= size
+    items[:] = ordered + list(others)

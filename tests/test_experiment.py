@@ -261,7 +261,11 @@ def test_progress_line_on_a_terminal_and_silence_elsewhere():
     assert quiet.getvalue() == ""
 
 
-@pytest.mark.parametrize("route", ["explicit", "backprop", "compiled"])
+@pytest.mark.parametrize("route", [
+    pytest.param("explicit", marks=pytest.mark.long(140)),
+    pytest.param("backprop", marks=pytest.mark.long(370)),
+    pytest.param("compiled", marks=pytest.mark.long(80)),
+])
 def test_chapter_numbers_on_the_real_station_file(route):
     """Year 1900, 100 training days, seed 2, 1,000,000 steps: the chapter's 20.0247 / 20.5147,
     from the station file shipped in the package (no $CHAINRULE_DATA, no cache, no network)."""

@@ -407,6 +407,19 @@ def test_negative_zero_is_a_different_number_argument():
     assert_matches_eager(cf, signed, [x, -0.0])
 
 
+def test_a_nan_number_argument_is_one_signature():
+    """nan != nan, yet a second call with nan must reuse the program traced for nan."""
+    def shifted(x, s):
+        return ag.sum(x + s)
+
+    cf = ag.compile(shifted)
+    x = np.array([0.5, -1.0])
+    cf(x, float("nan"))
+    value, _ = cf(x, float("nan"))
+    assert cf.traces == 1, f"a second nan argument retraced ({cf.traces} traces)"
+    assert math.isnan(value)
+
+
 def test_a_numpy_scalar_argument_keeps_numpy_promotion():
     """float32 array * np.float64 scalar is float64 in numpy 2 (a Python float would keep it
     float32): the compiled value must be computed as eagerly, in float64."""

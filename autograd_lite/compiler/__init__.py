@@ -50,17 +50,17 @@ def _key(args: Sequence[Any]) -> tuple | None:
     """The signature of arguments that need no conversion (ndarrays and numbers), else None:
     an array's shape and dtype, a number's type and value (floats by their exact bits, so that
     -0.0 and 0.0 differ and nan equals nan)."""
-    key = []
+    key = []  # two entries per argument: (shape, dtype) or (type, value)
     for a in args:
         kind = type(a)
         if kind is np.ndarray:
-            key.append((a.shape, a.dtype))
-        elif kind is float:
-            key.append((kind, a.hex()))
+            key += a.shape, a.dtype
+        elif kind is float:  # hex() only where == is not enough: it costs ten comparisons
+            key += kind, (a if a == a and a != 0.0 else a.hex())
         elif kind is int or kind is bool:
-            key.append((kind, a))
+            key += kind, a
         elif isinstance(a, np.generic) and a.dtype.kind in "biuf":
-            key.append((kind, a.tobytes()))
+            key += kind, a.tobytes()
         else:
             return None
     return tuple(key)

@@ -62,8 +62,10 @@ class _Writer:
         if isinstance(x, Var):
             return self.names[id(x)]
         v = x.value
-        if isinstance(v, bool | int):
+        if isinstance(v, bool):
             return repr(v)
+        if isinstance(v, int):  # beside float64 arrays as a float: numpy int scalars are slower
+            return repr(float(v)) if weak_is_safe and abs(v) < 2**53 else repr(v)
         if isinstance(v, float):
             return _float_literal(v)
         if isinstance(v, np.ndarray | np.generic) and v.ndim == 0 and v.dtype.kind in "fiub":
@@ -164,8 +166,11 @@ class _Writer:
                 roots[id(e.out)] = id(e.out)
         value, *grads = program.outputs
         lines = []
-        value_text = f"{self.name(value)}.item()" if isinstance(value, Var) else _float_literal(
-            float(np.asarray(value.value).item()))
+        if isinstance(value, Var):  # float() of a numpy float costs a tenth of .item()
+            name = self.name(value)
+            value_text = f"float({name})" if value.dtype.kind == "f" else f"{name}.item()"
+        else:
+            value_text = _float_literal(float(np.asarray(value.value).item()))
         returned: set[int] = set()
         texts = []
         for g, dtype in zip(grads, program.output_dtypes):

@@ -103,16 +103,19 @@ def test_each_entry_runs_the_primitives_it_names(op, data):
 
 # ---- forward == numpy and VJP == central differences, every tape spelling --------------------
 def forward_and_vjp(op, spelling, data):
+    """The output and the grad_fn the entry names for it, after the checker asserted forward ==
+    numpy and the VJP == central differences (it raises AssertionError otherwise)."""
     case = data.draw(op.cases, label="case")
     out, _ = run_check(op, spelling, case)
-    assert out.grad_fn == op.output_grad_fn(case.params)
+    return out, op.output_grad_fn(case.params)
 
 
 @pytest.mark.parametrize("op, spelling",
                          spelling_params(DIFFERENTIABLE, TAPE_KINDS, first_only=True))
 @given(data=st.data())
 def test_forward_and_vjp(op, spelling, data):
-    forward_and_vjp(op, spelling, data)
+    out, grad_fn = forward_and_vjp(op, spelling, data)
+    assert out.grad_fn == grad_fn, f"output recorded by {out.grad_fn!r}, expected {grad_fn!r}"
 
 
 @pytest.mark.parametrize("op, spelling",
@@ -122,7 +125,8 @@ def test_forward_and_vjp(op, spelling, data):
 @given(data=st.data())
 def test_forward_and_vjp_other_spellings(op, spelling, data):
     """The other spellings are thin wrappers of the first: fewer examples."""
-    forward_and_vjp(op, spelling, data)
+    out, grad_fn = forward_and_vjp(op, spelling, data)
+    assert out.grad_fn == grad_fn, f"output recorded by {out.grad_fn!r}, expected {grad_fn!r}"
 
 
 @pytest.mark.parametrize("op, spelling",

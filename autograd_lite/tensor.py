@@ -430,7 +430,7 @@ def _accumulate_recorded(node: LeafNode, g: Any) -> None:
 
 
 def gradients(output: Tensor, seed: ArrayLike, targets: list[Tensor],
-              retain_graph: bool = True) -> list[Tensor | None]:
+              retain_graph: bool = True, observe: Any = None) -> list[Tensor | None]:
     """d(output)/d(target), weighted by `seed`, for each target, as recorded Tensors.
 
     Like `torch.autograd.grad(..., create_graph=True)`: no leaf's `.grad` is touched, and each
@@ -448,7 +448,11 @@ def gradients(output: Tensor, seed: ArrayLike, targets: list[Tensor],
     def collect(node: Node, g: Any) -> bool:
         for i in wanted.get(node, ()):
             results[i] = g
-        return node.seq <= floor  # every node still pending is older than every target
+        if node.seq <= floor:  # every node still pending is older than every target
+            return True
+        if observe is not None:
+            observe(node)
+        return False
 
     seed = seed if isinstance(seed, Tensor) else _make(np.asarray(seed), None)
     engine.walk(output._node, seed, lambda node, g: None, retain_graph, lift=_lift,

@@ -591,6 +591,85 @@ def test_an_error_while_tracing_caches_nothing_and_leaves_no_trace_behind():
     assert cf.traces == 1
 
 
+def test_an_ndarray_subclass_argument_is_keyed_by_its_shape():
+    """An ndarray subclass (np.memmap, np.matrix-like) at two shapes: two signatures, each
+    program run only for its own shape."""
+    class Sub(np.ndarray):
+        pass
+
+    def f(w, X):
+        return ag.mean((X @ w) ** 2)
+
+    cf = ag.compile(f)
+    for rows in (4, 8):
+        X = np.ones((rows, 3)).view(Sub)
+        assert_matches_eager(cf, f, [np.ones(3), X])
+    assert cf.traces == 2, f"{cf.traces} traces for two shapes of a subclass argument"
+
+
+def test_a_number_subclass_argument_is_keyed_as_the_built_in_number():
+    import enum
+
+    class Width(enum.IntEnum):
+        THREE = 3
+
+    def f(x, k):
+        return ag.sum(x * k)
+
+    cf = ag.compile(f)
+    assert_matches_eager(cf, f, [np.ones(2), Width.THREE])
+    assert_matches_eager(cf, f, [[1.0] * 5, 1.0])  # a new signature, never the cached program
+    assert cf.traces == 2
+
+
+def test_tensors_made_inside_or_outside_the_function_are_constants_of_the_trace():
+    """A leaf created inside f, and a closed-over value computed on the eager tape before the
+    trace: both are constants; the program neither follows their graph nor needs it alive."""
+    c = Tensor(np.arange(3.0) + 1, requires_grad=True)
+    doubled = c * 2.0  # on the eager tape, outside any trace
+
+    def inside(x):
+        return ag.sum(x * Tensor(np.ones(3), requires_grad=True))
+
+    def outside(x):
+        return ag.sum(ag.tanh(x) * doubled)
+
+    x = np.array([0.5, -1.0, 2.0])
+    assert_matches_eager(ag.compile(inside), inside, [x])
+    expected = (float(np.sum(np.tanh(x) * doubled.data)), (1 - np.tanh(x) ** 2) * doubled.data)
+    for graph in ("alive", "freed"):
+        if graph == "freed":
+            ag.sum(doubled * 1.0).backward()  # an eager backward frees doubled's graph
+        value, grad = ag.compile(outside)(x)
+        assert_close(value, expected[0], 1.0, RTOL, f"value, doubled's graph {graph}")
+        assert_close(grad, expected[1], 1.0, RTOL, f"gradient, doubled's graph {graph}")
+
+
+def test_a_view_of_a_constant_is_never_a_buffer():
+    """broadcast_to of a closed-over array is a read-only view: the buffer plan must not write
+    an elementwise result into it."""
+    c = Tensor(np.arange(3.0) + 1, requires_grad=True)
+
+    def f(x):
+        b = ag.broadcast_to(c, (1000, 3))  # first: the view exists before tanh's result is placed
+        return ag.sum(ag.tanh(x) * b)
+
+    x = np.random.default_rng(0).normal(size=(1000, 3))
+    cf = ag.compile(f)
+    assert_matches_eager(cf, f, [x])
+    assert_matches_eager(cf, f, [x])  # and the constant is unchanged for the next call
+
+
+def test_zero_and_negative_zero_factors_stay_two_values():
+    """x*0.0 and x*-0.0 are not one common subexpression: at x > 0, 1/(x*0.0) is inf and
+    1/(x*-0.0) is -inf, so the two tanh terms cancel (merged, they would add up)."""
+    def f(y, x):
+        return (ag.sum(y * ag.tanh(1.0 / (x * 0.0))) + ag.sum(y * ag.tanh(1.0 / (x * -0.0))))
+
+    with np.errstate(divide="ignore", invalid="ignore"):  # the backward has 0 * inf in x's term
+        assert_matches_eager(ag.compile(f), f, [np.ones(2), np.array([1.0, 2.0])])
+
+
 # ---- Python control flow on traced values -------------------------------------------------------
 def branch_on_sum(x):
     if ag.sum(x) > 0:

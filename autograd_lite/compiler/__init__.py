@@ -111,9 +111,13 @@ class CompiledFunction:
                     raise DTypeError(f"compile({self.name}): argument {i} of dtype {a.dtype} is "
                                      "not real; autograd_lite differentiates real functions")
                 a = a if a.dtype.kind == "f" else a.astype(np.float64)
-            elif isinstance(a, np.generic | bool | int | float):
+            elif isinstance(a, np.ndarray):
+                a = np.asarray(a)  # a subclass (np.memmap) as the ndarray the key knows
+            elif isinstance(a, np.generic):
                 pass  # a number, part of the signature (a numpy scalar keeps its type)
-            elif not isinstance(a, np.ndarray):
+            elif isinstance(a, bool | int | float):  # a subclass (IntEnum) as the built-in
+                a = bool(a) if isinstance(a, bool) else int(a) if isinstance(a, int) else float(a)
+            else:
                 try:
                     a = np.asarray(a)
                 except (TypeError, ValueError):
@@ -134,6 +138,9 @@ class CompiledFunction:
 
     def _compile(self, args: list[Any], key: tuple) -> Callable[..., Any]:
         start = time.perf_counter()
+        if key is None:
+            raise DTypeError(f"compile({self.name}): an argument is neither an array nor a real "
+                             "number of a built-in type")
         program = trace(self.function, args, self._nums(len(args)), self.name)
         traced = time.perf_counter()
         program.arguments = parameter_names(self.function, len(args))

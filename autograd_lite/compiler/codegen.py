@@ -40,6 +40,13 @@ def _index_add_at(base: np.ndarray, values: Any, index: Any) -> np.ndarray:
     return base
 
 
+def _scatter(values: Any, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    """zeros(shape) with values at a basic index (no entry twice: plain assignment)."""
+    out = np.zeros(shape, dtype=np.result_type(values))
+    out[index] = values
+    return out
+
+
 def _scatter_add(values: Any, shape: tuple[int, ...], index: Any) -> np.ndarray:
     """zeros(shape) with values added at index (repeated integer indices add up)."""
     return _index_add_at(np.zeros(shape, dtype=np.result_type(values)), values, index)
@@ -51,7 +58,7 @@ class _Writer:
         self.names: dict[int, str] = {id(v): v.name for v in program.inputs}
         self.namespace: dict[str, Any] = {"np": np, "index_add": _index_add,
                                           "index_add_at": _index_add_at,
-                                          "scatter_add": _scatter_add}
+                                          "scatter_add": _scatter_add, "scatter": _scatter}
         self.constants: list[str] = []
         self.count = 0  # values named so far
 
@@ -115,7 +122,8 @@ class _Writer:
             return f"{ins[0]}[{P.index_text(p['template'], ins[1:])}]"
         if op is P.ScatterAdd:
             index = P.index_text(p["template"], ins[1:])
-            return f"scatter_add({ins[0]}, {p['shape']}, np.s_[{index}])"
+            helper = "scatter_add" if len(ins) > 1 else "scatter"
+            return f"{helper}({ins[0]}, {p['shape']}, np.s_[{index}])"
         if op is IndexAdd:  # into a copy of the base (written in place, see `statement`)
             helper = "index_add_at" if len(ins) > 2 else "index_add"
             index = P.index_text(p["template"], ins[2:])

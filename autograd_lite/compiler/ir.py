@@ -115,16 +115,14 @@ def from_graph(name: str, inputs: list[tuple[str, Node]], outputs: list[Any],
     stack = [o for o in outputs if isinstance(o, Node)]
     while stack:
         node = stack.pop()
-        if node.seq in seen or node.seq in var:
-            continue
+        if node.seq in seen or node.seq in var or not hasattr(node, "traced"):
+            continue  # an input, or a value not recorded by this trace: a constant
         seen[node.seq] = node
         stack.extend(p for p in node.parents if p is not None)
     eqns = []
     for k, node in enumerate(sorted(seen.values(), key=lambda n: n.seq)):
-        if node.op is None:  # a leaf that is not an input: a constant (its value now)
-            continue
         operands, dtype = node.traced
-        ins = [Const(value) if p is None else var.get(p.seq) or Const(p.tensor().data)
+        ins = [var[p.seq] if p is not None and p.seq in var else Const(value)
                for p, value in zip(node.parents, operands)]
         out = var[node.seq] = Var(f"v{k}", tuple(node.shape), dtype)
         origin = origins.get(node.seq)

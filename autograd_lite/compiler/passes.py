@@ -94,8 +94,8 @@ def _operand_key(x: Operand) -> Any:
     if isinstance(x, Var):
         return ("var", id(x))
     v = x.value
-    if isinstance(v, int | float):
-        return ("number", type(v), v)
+    if isinstance(v, int | float):  # floats by their bits: x*0.0 and x*-0.0 are two values
+        return ("number", type(v), v.hex() if isinstance(v, float) else v)
     return ("array", id(v))
 
 
@@ -343,11 +343,14 @@ def plan_buffers(program: Program) -> Program:
         if aliases_input(e):
             source = e.ins[0]
             r = root.get(id(source), source) if isinstance(source, Var) else None
-            if r is not None:
-                views.add(id(out))
-                root[id(out)] = r
-                root_last[id(r)] = max(root_last.get(id(r), -1), last_use.get(id(out), -1))
+            if r is None:  # a view of a constant: never written, never reused
+                root[id(out)] = out
+                root_last[id(out)] = last_use.get(id(out), -1)
                 continue
+            views.add(id(out))
+            root[id(out)] = r
+            root_last[id(r)] = max(root_last.get(id(r), -1), last_use.get(id(out), -1))
+            continue
         layout = layout_of(e, layouts, root)
         if e.op is IndexAdd and isinstance(e.ins[0], Var):  # add in place into a dead base
             base = root.get(id(e.ins[0]), e.ins[0])  # only into a whole array, not into a view

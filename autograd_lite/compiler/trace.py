@@ -13,11 +13,11 @@ import numpy as np
 
 from .. import engine, ops
 from ..errors import ShapeError
-from ..tensor import Tensor, _lift, _make, traced_input
+from ..tensor import Tensor, _make, gradients, traced_input
 from .ir import Program, from_graph
 
 #: Names the generated code uses itself: numpy, its helpers, and the primitives it calls by name.
-RESERVED = {"np", "index_add", "index_add_at", "scatter_add"} | {
+RESERVED = {"np", "index_add", "index_add_at", "scatter_add", "scatter"} | {
     op.name for op in ops.primitives()}
 
 
@@ -79,27 +79,10 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: tuple[int, ...],
 def _recorded_gradients(out: Tensor, targets: list[Tensor]) -> tuple[list[Any], dict]:
     """The gradients of out w.r.t. the targets as Tensors on the graph, and for every node the
     backward pass recorded, the forward node whose rule recorded it (by seq)."""
-    if out._node is None:
-        return [None] * len(targets), {}
-    wanted: dict[Any, list[int]] = {}
-    for i, t in enumerate(targets):
-        wanted.setdefault(t._node, []).append(i)  # argnums may name one argument twice
-    results: list[Any] = [None] * len(targets)
     marks: list[tuple[int, Any]] = []
-
-    def visit(node: Any, g: Any) -> bool:
-        for i in wanted.get(node, ()):
-            results[i] = g
-        marks.append((engine.recording_mark(), node))
-        return False
-
-    seed = _make(np.ones_like(out.data), None)
-    engine.walk(out._node, seed, lambda node, g: None, retain_graph=True, lift=_lift,
-                visit=visit)
-    last = engine.recording_mark()
-    origins = {}
-    bounds = [m for m, _ in marks] + [last]
-    for (start, node), end in zip(marks, bounds[1:]):
-        for seq in range(start, end):
-            origins[seq] = node
+    results = gradients(out, np.ones_like(out.data), targets,
+                        observe=lambda node: marks.append((engine.recording_mark(), node)))
+    bounds = [m for m, _ in marks] + [engine.recording_mark()]
+    origins = {seq: node for (start, node), end in zip(marks, bounds[1:])
+               for seq in range(start, end)}
     return results, origins

@@ -343,9 +343,10 @@ class DeepTanhBasis:
         """Bytes of each dH_L/dW_l for N samples (nothing allocated)."""
         return jacobians_nbytes(N, self.D, self.widths, itemsize)
 
-    def check_jacobians_size(self, N: int, itemsize: int = 8) -> None:
-        """Raise `DeepJacobianTooLarge` if the Jacobians for N samples exceed the limit."""
-        layer_nbytes = self.jacobians_nbytes(N, itemsize)
+    def check_jacobians_size(self, N: int) -> None:
+        """Raise `DeepJacobianTooLarge` if the Jacobians for N samples exceed the limit (they are
+        float64 whatever the inputs: the per-sample layer Jacobians start from float64 eye)."""
+        layer_nbytes = self.jacobians_nbytes(N)
         if sum(layer_nbytes) > self.max_jacobian_bytes:
             raise DeepJacobianTooLarge(N, self.D, self.widths, layer_nbytes,
                                        self.max_jacobian_bytes)
@@ -357,7 +358,7 @@ class DeepTanhBasis:
         if order not in JACOBIAN_ORDERS:
             raise ValueError(f"order must be one of {JACOBIAN_ORDERS}, got {order!r}")
         X = self.design(X)
-        self.check_jacobians_size(X.shape[0], np.result_type(X, *self.Ws).itemsize)
+        self.check_jacobians_size(X.shape[0])
         return self._jacobians(self.activations(X), order)
 
     def _jacobians(self, Hs: list[np.ndarray], order: str) -> list[np.ndarray]:
@@ -487,7 +488,7 @@ class DeepRidgeRegressionGD:
                                                            *Ws)
             return loss, list(grad_Ws), grad_w
         N = X.shape[0]
-        self.basis.check_jacobians_size(N, np.result_type(X, *Ws).itemsize)
+        self.basis.check_jacobians_size(N)
         Hs = self.basis.activations(X)
         H = Hs[-1]
         loss = float(deep_ridge_loss(H, y, w, Ws, self.ridge, self.ridge_basis))

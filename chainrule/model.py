@@ -141,6 +141,14 @@ class TanhBasis:
         self._checked = (X, self.W)
         return X
 
+    def _guard(self, N: int) -> None:
+        """JacobianTooLarge if the (N, D+1, K) Jacobian exceeds the limit; it is float64 whatever
+        X and W are (x~ appends float64 ones)."""
+        D, K = self.W.shape[0] - 1, self.W.shape[1]
+        nbytes = jacobian_nbytes(N, D, K)
+        if nbytes > self.max_jacobian_bytes:
+            raise JacobianTooLarge(N, D, K, nbytes, self.max_jacobian_bytes)
+
     def Z(self, X: ArrayLike) -> np.ndarray:
         """Z = X W[:-1] + W[-1], shape (N, K)."""
         return self.design(X) @ self.W[:-1] + self.W[-1]
@@ -157,10 +165,8 @@ class TanhBasis:
         `JacobianTooLarge` before anything is allocated if it exceeds `max_jacobian_bytes`.
         """
         X = self.design(X)
-        (N, D), K = X.shape, self.W.shape[1]
-        nbytes = N * (D + 1) * K * max(X.itemsize, self.W.itemsize)  # jacobian_nbytes, inline
-        if nbytes > self.max_jacobian_bytes:
-            raise JacobianTooLarge(N, D, K, nbytes, self.max_jacobian_bytes)
+        N = X.shape[0]
+        self._guard(N)
         dZ_dW = np.hstack((X, np.ones((N, 1))))  # x~, shape (N, D+1)
         dPhi_dZ = 1 - self.transform(X) ** 2  # shape (N, K)
         return dZ_dW[:, :, np.newaxis] * dPhi_dZ[:, np.newaxis, :]  # shape (N, D+1, K)
@@ -176,9 +182,7 @@ class TanhBasis:
         X = self.design(X)
         W = self.W
         N, (D_plus_1, K) = X.shape[0], W.shape
-        nbytes = jacobian_nbytes(N, D_plus_1 - 1, K)
-        if nbytes > self.max_jacobian_bytes:
-            raise JacobianTooLarge(N, D_plus_1 - 1, K, nbytes, self.max_jacobian_bytes)
+        self._guard(N)
         num_J = np.zeros((N, D_plus_1, K))
         for d in range(D_plus_1):
             for k in range(K):
@@ -243,7 +247,8 @@ class BasisFunctionRidgeRegressionGD:
     def _data(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         basis = self.basis_function
         checked_X, checked_W = basis._checked
-        if X is checked_X and basis.W is checked_W and y is self._checked_y:  # checked already
+        if (X is checked_X and basis.W is checked_W and y is self._checked_y
+                and len(y) == len(X)):  # checked already, and checked against each other
             return X, y
         X = basis.design(X)
         return X, self.targets(y, X.shape[0])

@@ -351,6 +351,28 @@ def test_guard_fires_with_clear_message():
     model.fit(X, y)
 
 
+def test_guard_counts_the_jacobian_that_is_built_for_float32_inputs():
+    """float32 X and W still give a float64 Jacobian (x~ appends float64 ones): the guard must
+    count its 8-byte entries, not the inputs' 4."""
+    N, D, K = 10, 1, 3
+    X, W = np.ones((N, D), np.float32), np.ones((D + 1, K), np.float32)
+    built = TanhBasis(W).jacobian(X)
+    with pytest.raises(JacobianTooLarge):
+        TanhBasis(W, max_jacobian_bytes=built.nbytes - 1).jacobian(X)
+    assert TanhBasis(W, max_jacobian_bytes=built.nbytes).jacobian(X).nbytes == built.nbytes
+
+
+def test_an_x_and_a_y_checked_with_other_partners_are_checked_against_each_other():
+    """X recognised from one call and y from another: their lengths still have to agree."""
+    rng = np.random.default_rng(0)
+    X_train, y_train, X_test = rng.normal(size=(5, 1)), rng.normal(size=5), rng.normal(size=(1, 1))
+    model = BasisFunctionRidgeRegressionGD(TanhBasis(rng.normal(size=(2, 3))))
+    model.mse(X_train, y_train)
+    model.pred(X_test)  # X_test is now the basis' checked X, y_train still the model's y
+    with pytest.raises(ValueError, match="y has length 5 but X has N=1 rows"):
+        model.mse(X_test, y_train)
+
+
 def test_default_guard_refuses_before_allocating():
     # 2e8 x 1 zero-stride view: X itself costs 8 bytes; the Jacobian would be 3.2 GB > 2 GiB.
     N = 2 * 10**8

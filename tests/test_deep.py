@@ -349,6 +349,15 @@ def test_bad_data_and_arguments_are_named():
 # ---------------------------------------------------------------------------------------------
 
 
+def test_memory_guard_counts_the_float64_jacobians_of_float32_inputs():
+    X = np.ones((10, 1), np.float32)
+    Ws = [np.ones((2, 3), np.float32), np.ones((4, 2), np.float32)]
+    built = sum(J.nbytes for J in DeepTanhBasis(Ws).jacobians(X))
+    with pytest.raises(DeepJacobianTooLarge):
+        DeepTanhBasis(Ws, max_jacobian_bytes=built - 1).jacobians(X)
+    assert sum(J.nbytes for J in DeepTanhBasis(Ws, max_jacobian_bytes=built).jacobians(X)) == built
+
+
 def test_memory_guard_refuses_before_allocating():
     rng = np.random.default_rng(3)
     N, D, widths = 20_000, 1, (16, 16, 16)

@@ -82,7 +82,7 @@ def log(x: ArrayLike) -> Any:
 
 def _real(x: ArrayLike, op: str) -> ArrayLike:
     """x, refused if complex: for these functions numpy has no complex meaning to follow."""
-    dtype = np.dtype(x.dtype if hasattr(x, "dtype") else np.result_type(x))
+    dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
     if dtype.kind == "c":
         raise DTypeError(f"{op}: complex input ({dtype}) has no meaning here")
     return x

@@ -165,7 +165,9 @@ def apply_to(op: type[Primitive], *args: Any, **params: Any) -> Any:
         box = getattr(type(a), "apply_primitive", None)
         if box is not None:
             return box(op, *args, **params)
-    return op.forward(*args, **params)
+    arrays = [a if isinstance(a, np.ndarray | np.generic | float | int) else np.asarray(a)
+              for a in args]  # a list or tuple of numbers, as numpy would take it
+    return op.forward(*arrays, **params)
 
 
 # ---- arithmetic ---------------------------------------------------------------------------------
@@ -229,8 +231,12 @@ class Div(Elementwise):
     """a / b;   d/da = 1/b,  d/db = -a/b^2 = -out/b"""
     inputs, saves, ufunc, code = ("a", "b"), ("b", "out"), np.true_divide, "{a} / {b}"
 
+    # g / b rather than g * (1/b): one rounding, and a Python b = 0.0 gives inf, not an error
     @staticmethod
-    def d_a(b, out): return 1 / b
+    def vjp_a(g, b, out): return g / b
+
+    @staticmethod
+    def jvp_a(t, b, out): return t / b
 
     @staticmethod
     def d_b(b, out): return -out / b
@@ -321,8 +327,11 @@ class Log(Elementwise):
     """log(x);   d log(x)/dx = 1/x"""
     saves, ufunc = ("x",), np.log
 
+    @staticmethod  # g / x rather than g * (1/x), as for Div
+    def vjp_x(g, x): return g / x
+
     @staticmethod
-    def d_x(x): return 1 / x
+    def jvp_x(t, x): return t / x
 
 
 class Sqrt(Elementwise):
@@ -345,8 +354,11 @@ class Log1p(Elementwise):
     """log(1 + x);   d/dx = 1/(1 + x)"""
     saves, ufunc = ("x",), np.log1p
 
+    @staticmethod  # g / (1 + x) rather than g * (1/(1 + x)), as for Div
+    def vjp_x(g, x): return g / (1 + x)
+
     @staticmethod
-    def d_x(x): return 1 / (1 + x)
+    def jvp_x(t, x): return t / (1 + x)
 
 
 class Sin(Elementwise):
@@ -427,7 +439,7 @@ class Cast(Primitive):
     code = "{x}.astype({dtype})"
 
     @staticmethod
-    def forward(x, dtype, source): return x.astype(dtype)
+    def forward(x, dtype, source): return np.asarray(x).astype(dtype)  # a Python number too
 
     @staticmethod
     def vjp_x(g, dtype, source): return g.astype(source)

@@ -163,3 +163,15 @@ def test_products_with_infinity_propagate():
     ga, gb = grads(lambda s, t: s * t, [2.0, 3.0, 0.0], [INF, NAN, 1.0])
     np.testing.assert_array_equal(ga, [INF, NAN, 1.0])
     np.testing.assert_array_equal(gb, [2.0, 3.0, 0.0])
+
+
+def test_dividing_by_a_python_zero_gives_infinite_derivatives_in_every_mode():
+    """t / 0.0 with the 0.0 a Python number: numpy's inf, not Python's ZeroDivisionError, in
+    reverse mode, forward mode and compiled; likewise log and log1p at their poles."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # the value sums inf and -inf
+        for f, x in [(lambda t: ag.sum(t / 0.0), np.array([1.0, -2.0])),
+                     (lambda t: ag.sum(ag.log(t)), np.array([0.0, 0.0])),
+                     (lambda t: ag.sum(ag.log1p(t)), np.array([-1.0, -1.0]))]:
+            np.testing.assert_array_equal(ag.grad(f)(x), [np.inf, np.inf])
+            np.testing.assert_array_equal(ag.compile(f)(x)[1], [np.inf, np.inf])
+            assert ag.jvp(f, (x,), (np.ones(2),))[1] == np.inf

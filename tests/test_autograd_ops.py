@@ -402,3 +402,16 @@ def test_one_tensor_in_several_operand_slots():
     np.testing.assert_array_equal(g, W[0:2] + W[2:4] + np.vstack([W[4], np.zeros(2)]))
     np.testing.assert_array_equal(ag.grad(lambda t: (t @ t).sum())(X),
                                   np.ones((2, 2)) @ X.T + X.T @ np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("name, call", [
+    ("power", lambda a: ag.power(a, 2)), ("square", ag.square), ("mse", lambda a: ag.mse(a, a)),
+    ("astype", lambda a: ag.astype(a, np.float32)), ("sigmoid", ag.sigmoid), ("relu", ag.relu),
+    ("tanh", ag.tanh)])
+def test_functions_take_lists_as_numpy_does(name, call):
+    """With no Tensor operand a function is numpy on np.asarray of its operands: a list works."""
+    listed, array = [0.5, -1.0, 2.0], np.array([0.5, -1.0, 2.0])
+    out = call(listed)
+    assert not isinstance(out, Tensor), f"{name} of a list gave a Tensor"
+    np.testing.assert_array_equal(out, call(array), err_msg=name)
+    assert np.asarray(out).dtype == np.asarray(call(array)).dtype, name

@@ -8,13 +8,9 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
-import autograd_lite as ag
-
 from . import chapter
 from . import experiment as ex
-from .model import ROUTES, ridge_regression_loss
+from .model import ROUTES
 from .newton import fit_newton_w
 from .weather import WeatherDataUnavailable, load_weather_data
 
@@ -67,11 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def show_code(split: ex.Split) -> str:
     """The program `compile` writes for the chapter's loss and both gradients."""
-    compiled = ag.compile(ridge_regression_loss, argnums=(0, 1))
-    X = split.x_train[:, np.newaxis]
-    compiled(np.array(chapter.W0), np.zeros(chapter.W0.shape[1]), X, split.y_train,
-             chapter.RIDGE, chapter.RIDGE_BASIS)
-    return compiled.source
+    model = ex.chapter_model("compiled", 0)
+    model.loss_and_gradients(split.x_train, split.y_train)
+    return model.value_and_grad.source
 
 
 def report(result: ex.FitResult, asked: int) -> str:

@@ -36,7 +36,8 @@ def test_tape_view_command(tmp_path, capsys):
     assert f"{jacobian_nbytes(100, 1, 3):,} B" == "4,800 B" and "4,800 B" in text
     assert f"{unique_tape_bytes(100, 1, 3):,} B" in text  # 4,120 B
     assert os.path.getsize(tmp_path / "tape.png") > 1000
-    parse_dot((tmp_path / "tape.dot").read_text())
+    nodes, edges, _ = parse_dot((tmp_path / "tape.dot").read_text())
+    assert len(nodes) == 20 and edges, (len(nodes), len(edges))
 
 
 def test_compare_bytes_counts_by_hand():

@@ -235,7 +235,8 @@ def test_dot_edges_match_the_chapter_graph():
 def test_dot_escapes_quotes_in_labels():
     x = Tensor(np.ones(2), requires_grad=True)
     text = TapeView.from_tensor((x * 2.0).sum(), {'x"quoted"': x}).to_dot()
-    parse_dot(text)  # balanced quotes
+    nodes, _, _ = parse_dot(text)  # balanced quotes, or it raises
+    assert len(nodes) == 3, nodes  # x, mul and sum
     assert 'x\\"quoted\\"' in text
 
 

@@ -31,10 +31,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from autograd_lite.formatting import format_bytes
 from chainrule.deep import (
-    DeepJacobianTooLarge,
     DeepRidgeRegressionGD,
     DeepTanhBasis,
     jacobians_nbytes,
@@ -42,7 +42,8 @@ from chainrule.deep import (
 )
 from chainrule.model import DEFAULT_MAX_JACOBIAN_BYTES
 
-from .harness import peak_extra_bytes, time_round_robin
+from . import harness
+from .harness import TOLERANCE, peak_extra_bytes, time_round_robin
 
 GIB = float(1024**3)
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -55,7 +56,6 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "compiled": ("compiled", "output", "backprop"),
 }
 REFERENCE = "backprop"
-TOLERANCE = 1e-9  # the routes differ in the order of operations only (rounding, ~1e-15)
 
 
 @dataclass
@@ -108,13 +108,12 @@ def make_problem(N: int, D: int, widths: Sequence[int], seed: int):
 
 
 def relative_difference(got: tuple, ref: tuple) -> float:
-    """max|got - ref| / max|ref| over the loss and all gradients, each flattened together."""
+    """harness.relative_difference over the loss and all gradients, flattened together."""
     def flat(result: tuple) -> np.ndarray:
         loss, grad_Ws, grad_w = result
         return np.concatenate([[loss], *(g.ravel() for g in grad_Ws), grad_w])
 
-    a, b = flat(got), flat(ref)
-    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+    return harness.relative_difference(flat(got), flat(ref))
 
 
 def _skip_reason(route: str, N: int, D: int, widths: tuple[int, ...], flops: int,
@@ -151,7 +150,7 @@ def measure(sweep: Sweep, widths: tuple[int, ...], args: argparse.Namespace) -> 
     N, D = sweep.N, sweep.D
     X, y, Ws, w = make_problem(N, D, widths, args.seed)
     costs = predicted_costs(N, D, widths)
-    rows, models = [], {}
+    rows, models, results = [], {}, {}
     for name, (route, order, key) in ROUTES.items():
         cost = costs[key]
         row = Row(sweep.name, sweep.x(widths), N, D, widths, name, cost.flops, cost.bytes,
@@ -164,17 +163,11 @@ def measure(sweep: Sweep, widths: tuple[int, ...], args: argparse.Namespace) -> 
         model = DeepRidgeRegressionGD(DeepTanhBasis(Ws, args.max_jacobian_bytes), route=route,
                                       jacobian_order=order)
         model.w = w.copy()
-        try:
-            model.loss_and_gradients(X, y)
-        except DeepJacobianTooLarge as e:  # the model's own guard (not reached: checked above)
-            row.status, row.reason = "skipped", f"skipped: J would be {format_bytes(e.nbytes)}"
-            continue
-        models[name] = model
-    reference = models[REFERENCE].loss_and_gradients(X, y)
+        models[name], results[name] = model, model.loss_and_gradients(X, y)
     for row in rows:
         if row.route in models:
-            row.relative_difference = relative_difference(
-                models[row.route].loss_and_gradients(X, y), reference)
+            row.relative_difference = relative_difference(results[row.route],
+                                                          results[REFERENCE])
             if not row.relative_difference <= TOLERANCE:
                 raise AssertionError(f"route {row.route!r} disagrees with {REFERENCE!r} at "
                                      f"N={N}, D={D}, widths={widths}: relative difference "
@@ -319,14 +312,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                                and not args.quick else
                                int((args.max_jacobian_gib or 1 / 1024) * GIB))
     plot_dir = None if args.no_plots else (args.plot_dir or (None if args.quick else DOCS))
-    limiter = None
-    if args.blas_threads > 0:
-        try:
-            import threadpoolctl
-        except ImportError:
-            print("note: threadpoolctl is not installed; BLAS threads not limited")
-        else:
-            limiter = threadpoolctl.threadpool_limits(args.blas_threads, user_api="blas")
     if args.replot is not None:
         saved = json.loads(args.replot.read_text())
         rows = [Row(**{**r, "widths": tuple(r["widths"])}) for r in saved["rows"]]
@@ -335,13 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = _load()
     started = time.perf_counter()
     try:
-        all_rows = run(args, plot_dir)
+        with threadpool_limits(args.blas_threads or None, user_api="blas"):  # 0: numpy's own
+            all_rows = run(args, plot_dir)
     except AssertionError as e:
         print(f"ABORTED: {e}", file=sys.stderr)
         return 2
-    finally:
-        if limiter is not None:
-            limiter.restore_original_limits()
     elapsed = time.perf_counter() - started
     load_after = _load()
     print(f"\ntotal {elapsed:.1f} s; load average (1, 5, 15 min) before {load_before}, after "

@@ -198,9 +198,11 @@ def _reduction(op: type[P.Primitive]) -> Any:
     def reduce(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
                keepdims: bool = False) -> Any:
         shape = _shape(x)
-        if op in (P.Max, P.Min) and 0 in shape:
-            raise ShapeError(f"{op.name}: zero-size array (shape {shape}) has no {op.name}")
-        axes = None if axis is None else _axes(axis, len(shape), op.name)
+        axes = _axes(axis, len(shape), op.name)
+        reduced = range(len(shape)) if axes is None else axes
+        if op in (P.Max, P.Min) and any(shape[a] == 0 for a in reduced):
+            raise ShapeError(f"{op.name}: zero-size array (shape {shape}) has no {op.name}"
+                             f"{'' if axes is None else f' along axes {axes}'}")
         return apply_to(op, x, axis=axes, keepdims=bool(keepdims), shape=shape)
 
     reduce.__name__ = op.name

@@ -303,3 +303,18 @@ def test_einsum_errors_name_the_subscripts(name):
 def test_index_arrays_of_floats_are_refused():
     with pytest.raises(IndexError, match="integers or booleans"):
         leaf((3,))[np.array([0.5])]
+
+
+def test_max_and_min_refuse_only_an_empty_reduction():
+    """numpy reduces an empty axis to an error, a non-empty one to an empty result: so do
+    max and min, eager and with a gradient (zeros of the input's shape)."""
+    empty_rows = np.zeros((0, 3))
+    for f in (ag.max, ag.min):
+        with pytest.raises(ShapeError, match="zero-size array"):
+            f(empty_rows, axis=0)
+        with pytest.raises(ShapeError, match="zero-size array"):
+            f(Tensor(empty_rows, requires_grad=True))
+        assert f(empty_rows, axis=1).shape == np.max(empty_rows, axis=1).shape == (0,)
+        t = Tensor(empty_rows, requires_grad=True)
+        ag.sum(f(t, axis=1)).backward()
+        assert t.grad.shape == (0, 3)

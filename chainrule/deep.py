@@ -474,7 +474,10 @@ class DeepRidgeRegressionGD:
                                                 self.ridge_basis, *self.basis.Ws))
 
     def gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[list[np.ndarray], np.ndarray]:
-        """([grad_W_1 L, ..., grad_W_L L], grad_w L) at the current parameters."""
+        """([grad_W_1 L, ..., grad_W_L L], grad_w L) at the current parameters (the explicit
+        route does not evaluate the loss: fit does not need it)."""
+        if self.route == "explicit":
+            return self._explicit_gradients(*self._data(X, y))[1:]
         return self.loss_and_gradients(X, y)[1:]
 
     def loss_and_gradients(self, X: ArrayLike, y: ArrayLike
@@ -487,18 +490,25 @@ class DeepRidgeRegressionGD:
             loss, (grad_w, *grad_Ws) = self.value_and_grad(w, X, y, self.ridge, self.ridge_basis,
                                                            *Ws)
             return loss, list(grad_Ws), grad_w
+        H, grad_Ws, grad_w = self._explicit_gradients(X, y)
+        return float(deep_ridge_loss(H, y, w, Ws, self.ridge, self.ridge_basis)), grad_Ws, grad_w
+
+    def _explicit_gradients(self, X: np.ndarray, y: np.ndarray
+                            ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """(H_L, [grad_W_l L], grad_w L): one forward pass, the materialised Jacobians and their
+        contraction with dL/dH_L (X and y checked already)."""
+        w, Ws = self._weights(), self.basis.Ws
         N = X.shape[0]
         self.basis.check_jacobians_size(N)
         Hs = self.basis.activations(X)
         H = Hs[-1]
-        loss = float(deep_ridge_loss(H, y, w, Ws, self.ridge, self.ridge_basis))
         Js = self.basis._jacobians(Hs, self.jacobian_order)
         scaled_residuals = -(y - H @ w) / N
         dL_dH = scaled_residuals[:, np.newaxis] * w[np.newaxis, :]  # (N, K_L)
         grad_Ws = [np.tensordot(dL_dH, J, axes=2) + self.ridge_basis * W  # the chain rule
                    for J, W in zip(Js, Ws, strict=True)]
         grad_w = H.T @ scaled_residuals + self.ridge * w
-        return loss, grad_Ws, grad_w
+        return H, grad_Ws, grad_w
 
     def fit(self, X: ArrayLike, y: ArrayLike,
             callback: Callable[[int, DeepRidgeRegressionGD], None] | None = None,

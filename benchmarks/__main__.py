@@ -1,9 +1,11 @@
-"""``python -m benchmarks [--quick] [--out DIR] [--plot-dir DIR] [--routes ...] [--configs ...]``
+"""``python -m benchmarks [--quick] [--out DIR] [--update-committed] [--configs ...] ...``
 
 Prints the markdown report and writes it with the JSON of the results (``bench.md`` and
-``bench.json``, or ``bench_quick.*`` with ``--quick``) into --out and four PNG plots into
---plot-dir. Exit status 2 on bad arguments, and when a route disagrees with the reference (then
-nothing is written).
+``bench.json``, or ``bench_quick.*`` with ``--quick``) and four PNG plots into --out, a folder
+under the system's temporary directory by default: nothing goes into the source tree unless
+asked. ``--update-committed`` rewrites the committed ``benchmarks/results/bench.{md,json}`` and
+``docs/bench_*.png`` instead. Exit status 2 on bad arguments, and when a route disagrees with
+the reference (then nothing is written).
 """
 
 from __future__ import annotations
@@ -41,28 +43,38 @@ def parse_config(text: str) -> tuple[int, int, int]:
     raise argparse.ArgumentTypeError(f"{text!r} is not NxDxK, whole numbers >= 1 (e.g. 1e4x8x64)")
 
 
+RUNTIME = ("about 6 minutes on 2 cores for the full run (10 configurations and the fit loops), "
+           "about 15 s with --quick")
+
+
 def _parser(names: list[str]) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description="Time, memory and fit "
-                                "cost of the loss + gradients routes of chainrule's model.")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="Time, memory and fit cost of the loss + "
+        "gradients routes of chainrule's model, against the chapter's code, a hand-fused floor "
+        "and the installed peers.", epilog=f"Runtime: {RUNTIME}.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--quick", action="store_true", help="a few small configurations (seconds)")
-    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
-                   help="directory of the markdown and JSON (default: benchmarks/results)")
-    p.add_argument("--plot-dir", type=Path, help="directory of the plots (default: --out)")
-    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--out", type=Path, default=harness.DEFAULT_OUT,
+                   help="folder of the markdown, the JSON and the plots")
+    p.add_argument("--update-committed", action="store_true",
+                   help=f"write bench.md and bench.json into {harness.COMMITTED_RESULTS} and "
+                        f"the plots into {harness.DOCS} (the committed results) instead of --out "
+                        "(a full run only)")
+    p.add_argument("--no-plots", action="store_true", help="write no plots")
     p.add_argument("--routes", nargs="+", choices=names, metavar="ROUTE",
-                   help=f"routes to run (default: all installed): {', '.join(names)}")
+                   help=f"routes to run (None: all installed): {', '.join(names)}")
     p.add_argument("--configs", nargs="+", type=parse_config, metavar="NxDxK",
-                   help="configurations, e.g. 100x1x3 1e4x8x64 (default: the mode's)")
-    p.add_argument("--rounds", type=int, default=5, help="round-robin rounds, >= 5 (default 5)")
+                   help="configurations, e.g. 100x1x3 1e4x8x64 (None: the mode's)")
+    p.add_argument("--rounds", type=int, default=5, help="round-robin rounds, >= 5")
     p.add_argument("--target-seconds", type=float,
-                   help="shortest batch (default 0.2 s; 0.02 s with --quick)")
+                   help="shortest timed batch in seconds (None: 0.2 s; 0.02 s with --quick)")
     p.add_argument("--fit-iterations", type=int,
-                   help="iterations per timed fit() (default 3000; 300 with --quick)")
+                   help="iterations per timed fit() (None: 3000; 300 with --quick)")
     p.add_argument("--max-jacobian-gib", type=float, default=DEFAULT_MAX_JACOBIAN_BYTES / 2**30,
-                   help="skip the routes that materialise a larger Jacobian (default 2)")
+                   help="skip the routes that materialise a larger Jacobian (GiB)")
     p.add_argument("--blas-threads", type=int, default=1,
-                   help="threads of numpy's BLAS (default 1, as torch-1t; 0: the default)")
-    p.add_argument("--seed", type=int, default=0)
+                   help="threads of numpy's BLAS (1, as torch-1t; 0: the library's default)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the problems' random data")
     return p
 
 
@@ -80,6 +92,9 @@ def main(argv: Sequence[str] | None = None, extra_routes: Sequence[Route] = ()) 
             args.max_jacobian_gib, args.blas_threads) < 0:
         parser.error("need --rounds >= 5, --target-seconds > 0, --fit-iterations >= 1, "
                      "--max-jacobian-gib >= 0 and --blas-threads >= 0")
+    if args.update_committed and (quick or args.configs or args.routes):
+        parser.error("--update-committed rewrites the committed results of the full run: it "
+                     "takes no --quick, --configs or --routes")
     if args.routes:
         routes = [r for r in routes if r.name in args.routes]
     settings = Settings(
@@ -98,17 +113,20 @@ def main(argv: Sequence[str] | None = None, extra_routes: Sequence[Route] = ()) 
             print(f"ABORTED: {error}", file=sys.stderr)
             return 2
     prefix = "bench_quick" if quick else "bench"
-    args.out.mkdir(parents=True, exist_ok=True)
+    out, plot_dir = ((harness.COMMITTED_RESULTS, harness.DOCS) if args.update_committed
+                     else (args.out, args.out))
+    out.mkdir(parents=True, exist_ok=True)
     if not args.no_plots:
         from . import plots  # matplotlib only when plotting
 
-        results.plots = plots.write_plots(results, args.plot_dir or args.out, prefix)
+        results.plots = plots.write_plots(results, plot_dir, prefix)
     text = report.render(results)
-    (args.out / f"{prefix}.md").write_text(text + "\n", encoding="utf-8")
-    (args.out / f"{prefix}.json").write_text(
+    (out / f"{prefix}.md").write_text(text + "\n", encoding="utf-8")
+    (out / f"{prefix}.json").write_text(
         json.dumps(dataclasses.asdict(results), indent=1) + "\n", encoding="utf-8")
     print(text)
-    print(f"\nwrote {args.out / prefix}.md, .json and {len(results.plots)} plots")
+    print(f"\nwrote {out / prefix}.md, .json" + (f" and {len(results.plots)} plots into "
+                                                  f"{plot_dir}" if results.plots else ""))
     return 0
 
 

@@ -9,10 +9,12 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import timeit
 import tracemalloc
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import threadpoolctl
@@ -23,7 +25,12 @@ from chainrule import chapter
 from . import results as schema
 from .routes import CHAPTER_SIZE, REFERENCE, Route, make_problem, vjp_manual
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = Path(__file__).resolve().parent.parent
+#: Where the commands write unless told otherwise (--out): outside the source tree.
+DEFAULT_OUT = Path(tempfile.gettempdir()) / "chainrule-benchmarks"
+#: The committed results and figures: rewritten only when asked (--update-committed).
+COMMITTED_RESULTS = ROOT / "benchmarks" / "results"
+DOCS = ROOT / "docs"
 
 #: Largest relative difference from the reference accepted: the routes differ in operation order
 #: only (rounding, ~1e-15 in float64, growing with N), while a wrong formula is off by far more.
@@ -93,16 +100,18 @@ def relative_difference(a: object, ref: object) -> float:
     return diff / scale if scale > 0 else diff
 
 
-def check_agreement(route: str, size: tuple[int, int, int], got: Sequence[object],
-                    ref: Sequence[object], tolerance: float) -> float:
-    """The worst relative difference of (loss, grad_W, grad_w); AgreementError above tolerance."""
+def check_agreement(route: str, where: str, got: Sequence[object], ref: Sequence[object],
+                    tolerance: float, reference: str = REFERENCE,
+                    names: Sequence[str] = ("loss", "grad_W", "grad_w")) -> float:
+    """The worst relative difference of the quantities `names` (loss, gradients) between `got`
+    and the reference route's `ref`; AgreementError, naming route, place and quantity, above
+    the tolerance."""
     diffs = [relative_difference(g, r) for g, r in zip(got, ref, strict=True)]
-    for quantity, diff in zip(("loss", "grad_W", "grad_w"), diffs):
+    for quantity, diff in zip(names, diffs, strict=True):
         if not diff <= tolerance:
-            N, D, K = size
             raise AgreementError(
-                f"route {route!r} disagrees with {REFERENCE!r} at N={N}, D={D}, K={K}: "
-                f"{quantity} relative difference {diff:.3e} > tolerance {tolerance:.0e}")
+                f"route {route!r} disagrees with {reference!r} at {where}: {quantity} relative "
+                f"difference {diff:.3e} > tolerance {tolerance:.0e}")
     return max(diffs)
 
 
@@ -130,6 +139,10 @@ def git_commit() -> str | None:
     return head + (" +changes" if dirty else "")
 
 
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -148,8 +161,9 @@ def measure_config(settings: schema.Settings, routes: Sequence[Route],
             say(f"{label:22} {route.name:16} {result.skipped}")
             continue
         bound = route.build(p)
-        result.relative_difference = check_agreement(route.name, size, bound.loss_and_grads(),
-                                                     reference, settings.tolerance)
+        result.relative_difference = check_agreement(
+            route.name, "N={}, D={}, K={}".format(*size), bound.loss_and_grads(), reference,
+            settings.tolerance)
         measured.append((route, bound, result))
     timings = time_round_robin([b.loss_and_grads for _, b, _ in measured],
                                settings.target_seconds, settings.rounds)
@@ -190,8 +204,7 @@ def run(settings: schema.Settings, routes: Sequence[Route]) -> schema.Results:
         if info.unavailable:
             say(f"route {info.name}: {info.unavailable}")
     available = [r for r, info in zip(routes, infos) if info.unavailable is None]
-    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    machine = machine_facts()
+    created, machine = utc_now(), machine_facts()
     configs = [measure_config(settings, available, size) for size in settings.configs]
     fit = measure_fit(settings, available) if CHAPTER_SIZE in settings.configs else None
     return schema.Results(created, git_commit(), settings, machine, infos, configs, fit)

@@ -18,7 +18,7 @@ from .results import ConfigResult, Results  # noqa: E402
 def _plot(results: Results, path: Path, title: str, xlabel: str, ylabel: str,
           keep: Callable[[ConfigResult], bool], x: Callable[[ConfigResult], float],
           y: Callable[[ConfigResult, str], float | None], baseline: str | None = None) -> Path:
-    fig, ax = plt.subplots(figsize=(7, 4.8))
+    fig, ax = plt.subplots(figsize=(9, 4.8))
     configs = sorted((c for c in results.configs if keep(c)), key=x)
     for i, info in enumerate(results.routes):
         points = [(x(c), y(c, info.name)) for c in configs]
@@ -30,7 +30,8 @@ def _plot(results: Results, path: Path, title: str, xlabel: str, ylabel: str,
         ax.axhline(1.0, color="0.3", lw=1, ls="--", label=f"{baseline} (= 1)")
     ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel, title=title)
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=8)
+    # beside the axes, not on them: with up to ten routes no corner of the plot stays empty
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
     m = results.machine
     fig.text(0.99, 0.01, f"{m.processor}, {m.cpus_usable or m.cpus} CPUs, numpy {m.numpy}, "
              f"float64, commit {(results.commit or '?')[:10]}", ha="right", fontsize=6,
@@ -66,16 +67,18 @@ def write_plots(results: Results, directory: Path, prefix: str) -> list[str]:
     # the speedup-vs-D*K series: the N with the most configurations of distinct D*K
     counts = Counter(c.N for c in results.configs)
     n_dk = max(counts, key=lambda n: (counts[n], n), default=0)
-    speedup = "speedup over the chapter's code (chapter / route)"
+    speedup = "speedup over the chapter's code [× (chapter time / route time)]"
+    samples = "N (samples)"
     figures = [
-        ("time_vs_N", f"Time per loss + gradients call vs N ({line})", "N",
-         "median seconds per call", d1k3, lambda c: c.N, _time, None),
-        ("speedup_vs_N", f"Speedup over the chapter's code vs N ({line})", "N", speedup, d1k3,
-         lambda c: c.N, _speedup, "chapter"),
-        ("speedup_vs_DK", f"Speedup over the chapter's code vs D × K (N = {n_dk:,})", "D × K",
-         speedup, lambda c: c.N == n_dk, lambda c: c.D * c.K, _speedup, "chapter"),
-        ("memory_vs_N", f"Peak extra memory per call vs N ({line}; tracemalloc)", "N", "MiB",
-         d1k3, lambda c: c.N, _peak_mib, None),
+        ("time_vs_N", f"Time per loss + gradients call vs N ({line})", samples,
+         "median time per call [s]", d1k3, lambda c: c.N, _time, None),
+        ("speedup_vs_N", f"Speedup over the chapter's code vs N ({line})", samples, speedup,
+         d1k3, lambda c: c.N, _speedup, "chapter"),
+        ("speedup_vs_DK", f"Speedup over the chapter's code vs D × K (N = {n_dk:,})",
+         "D × K (input dimensions × basis functions)", speedup, lambda c: c.N == n_dk,
+         lambda c: c.D * c.K, _speedup, "chapter"),
+        ("memory_vs_N", f"Peak extra memory per call vs N ({line}; tracemalloc)", samples,
+         "peak extra memory [MiB]", d1k3, lambda c: c.N, _peak_mib, None),
     ]
     return [str(_plot(results, directory / f"{prefix}_{name}.png", *rest))
             for name, *rest in figures]

@@ -53,14 +53,16 @@ def ratio(c: ConfigResult, numerator: str, denominator: str,
     return x / y if x is not None and y else None
 
 
-def _table(rows: list[list[str]], headers: list[str], align: str = "right") -> str:
+def table(rows: list[list[str]], headers: list[str], align: str = "right") -> str:
+    """A markdown (pipe) table of text cells: the first column left-aligned, the others
+    `align`ed; the benchmarks' one table format."""
     return tabulate(rows, headers, tablefmt="pipe", disable_numparse=True,
                     colalign=("left", *[align] * (len(headers) - 1)))
 
 
 def _grid(results: Results, names: list[str], cell: Callable[[ConfigResult, str], str]) -> str:
     """One row per configuration, one column per route."""
-    return _table([[size(c), *(cell(c, n) for n in names)] for c in results.configs],
+    return table([[size(c), *(cell(c, n) for n in names)] for c in results.configs],
                   ["(N, D, K)", *names])
 
 
@@ -83,7 +85,7 @@ def _compilation(results: Results) -> list[str]:
                      fmt_ratio(ratio(c, "backprop", "compiled")),
                      f"{once / saved:,.0f}" if saved > 0 else "–"])
     return ["## The compiled route's one-off cost (per input signature)", "",
-            _table(rows, ["(N, D, K)", "trace", "compile", "equations: traced → after each pass",
+            table(rows, ["(N, D, K)", "trace", "compile", "equations: traced → after each pass",
                           "backprop / compiled", "calls until it pays off"]), ""] if rows else []
 
 
@@ -98,7 +100,7 @@ def _fit(results: Results) -> list[str]:
             f"`model.fit` with num_iterations = {fit.iterations_per_call:,}, each call from the "
             "same W, timed round-robin: per iteration, and projected to the chapter's "
             f"{fit.projected_iterations:,} steps.", "",
-            _table(rows, ["route", "µs / iteration", f"{fit.projected_iterations:,} steps",
+            table(rows, ["route", "µs / iteration", f"{fit.projected_iterations:,} steps",
                           "route / chapter"]), "",
             f"explicit / chapter per fit iteration: {fmt_ratio(fit.explicit_over_chapter)}", ""]
 
@@ -129,7 +131,7 @@ def render(results: Results) -> str:
         f"{s.tolerance:.0e} in the loss and both gradients) before it is timed. Median over "
         f"{s.rounds} round-robin rounds, each timing one batch (≥ {s.target_seconds} s, sized by "
         "timeit's autorange, gc off) of every route in turn.", "",
-        _table(routes, ["route", "what it runs", "status"], "left"), "",
+        table(routes, ["route", "what it runs", "status"], "left"), "",
         "## Median time per loss + gradients call", "", _grid(results, names, _time), "",
         f"## Time relative to the hand-fused floor (route / {ref})", "",
         _grid(results, [n for n in names if n != ref], lambda c, n: fmt_ratio(ratio(c, n, ref))),

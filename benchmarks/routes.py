@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -36,25 +36,41 @@ REFERENCE = "vjp-manual"
 class Problem:
     X: np.ndarray  # (N, D)
     y: np.ndarray  # (N,)
-    W: np.ndarray  # (D+1, K): D slope rows, then the bias row
-    w: np.ndarray  # (K,)
+    Ws: tuple[np.ndarray, ...]  # W_l (K_{l-1}+1, K_l), K_0 = D: slope rows, then the bias row
+    w: np.ndarray  # (K_L,)
     ridge: float = chapter.RIDGE
     ridge_basis: float = chapter.RIDGE_BASIS
 
     @property
+    def W(self) -> np.ndarray:
+        """The one weight matrix of the chapter's model (a problem of one layer)."""
+        if len(self.Ws) != 1:
+            raise ValueError(f"this problem has {len(self.Ws)} layers; the chapter's model (and "
+                             "Problem.W) needs exactly one")
+        return self.Ws[0]
+
+    @property
     def jacobian_bytes(self) -> int:
-        return jacobian_nbytes(self.X.shape[0], self.X.shape[1], self.w.shape[0])
+        """Bytes of the chapter's (N, D+1, K) Jacobian (a problem of one layer)."""
+        return jacobian_nbytes(self.X.shape[0], self.X.shape[1], self.W.shape[1])
 
 
-def make_problem(N: int, D: int, K: int, seed: int = 0) -> Problem:
-    """X, y, biases, w ~ N(0, 1), slopes ~ N(0, 1/D) so that Z is O(1) and tanh not saturated."""
-    rng = np.random.default_rng([seed, N, D, K])
+def make_problem(N: int, D: int, widths: int | Sequence[int], seed: int = 0) -> Problem:
+    """The benchmarks' one seeded problem, for the chapter's model (`widths` = K) or L layers
+    (`widths` = (K_1, ..., K_L)): X, y, biases, w ~ N(0, 1), slopes ~ N(0, 1/K_{l-1}) so that
+    every Z is O(1) and no tanh saturates. Read-only float64 arrays."""
+    widths = (widths,) if isinstance(widths, int | np.integer) else tuple(widths)
+    rng = np.random.default_rng([seed, N, D, *widths])
     X, y = rng.standard_normal((N, D)), rng.standard_normal(N)
-    W, w = rng.standard_normal((D + 1, K)), rng.standard_normal(K)
-    W[:-1] /= np.sqrt(D)
-    for a in (X, y, W, w):
+    Ws = []
+    for fan_in, K in zip((D, *widths), widths):
+        W = rng.standard_normal((fan_in + 1, K))
+        W[:-1] /= np.sqrt(fan_in)
+        Ws.append(W)
+    w = rng.standard_normal(widths[-1])
+    for a in (X, y, *Ws, w):
         a.flags.writeable = False
-    return Problem(X, y, W, w)
+    return Problem(X, y, tuple(Ws), w)
 
 
 @dataclass

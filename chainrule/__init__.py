@@ -11,9 +11,9 @@ The modules, each importing only the ones before it: chapter (the numbers) -> we
 data) -> model -> experiment -> newton, deep, tape_view -> __main__.
 """
 
+from .descent import ROUTES
 from .model import (
     DEFAULT_MAX_JACOBIAN_BYTES,
-    ROUTES,
     BasisFunctionRidgeRegressionGD,
     JacobianTooLarge,
     TanhBasis,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import chapter
 from . import experiment as ex
-from .model import ROUTES
+from .descent import ROUTES
 from .newton import fit_newton_w
 from .weather import WeatherDataUnavailable, load_weather_data
 

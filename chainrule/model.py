@@ -9,7 +9,8 @@ The forward math is written once, in `tanh_basis` and `ridge_loss`, with operato
 `.sum()`/`.mean()` and a `tanh` that can be swapped (np.tanh, torch.tanh, ...). The explicit
 route evaluates it on ndarrays; the two back-propagation routes (`route="backprop"`, the eager
 `autograd_lite` tape, and `route="compiled"`, the same tape compiled to a numpy program) hand
-the very same function, `ridge_regression_loss`, to autograd_lite.
+the very same function, `ridge_regression_loss`, to autograd_lite. The route check, `pred`,
+`loss`, `gradients` and `fit` are `descent.RidgeRegressionGD`'s, shared with the deep model.
 
 Inputs are validated once, where they enter (`TanhBasis.design` for X, `targets` for y); a
 validated array passed on is recognised, so the chapter's helpers calling each other do not
@@ -19,34 +20,36 @@ check again. NaN and inf are not rejected: they propagate as in numpy.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-import autograd_lite as ag
 from autograd_lite.formatting import format_bytes
+
+from .descent import RidgeRegressionGD, like, output_weights, real_array
 
 #: Largest explicit Jacobian (N x (D+1) x K) that `TanhBasis` materialises by default: 2 GiB.
 DEFAULT_MAX_JACOBIAN_BYTES: int = 2 * 1024**3
 
-#: The routes to the gradients: the chapter's explicit Jacobian, the eager tape, the compiled tape.
-ROUTES: tuple[str, ...] = ("explicit", "backprop", "compiled")
-
 
 class JacobianTooLarge(MemoryError):
-    """The explicit (N, D+1, K) Jacobian would exceed the configured byte limit."""
+    """The explicit Jacobian would exceed the configured byte limit.
 
-    def __init__(self, N: int, D: int, K: int, nbytes: int, limit: int) -> None:
+    `what` describes the refused Jacobian(s) (by default the chapter's (N, D+1, K) one) and
+    `make` how to raise the limit; the message adds the bytes, the limit and the way out.
+    """
+
+    def __init__(self, N: int, D: int, K: int, nbytes: int, limit: int, what: str | None = None,
+                 make: str = "TanhBasis(W, max_jacobian_bytes=...)") -> None:
         self.N, self.D, self.K, self.nbytes, self.limit = N, D, K, nbytes, limit
+        what = what or (f"the explicit Jacobian for N={N} samples, D={D} input dimensions and "
+                        f"K={K} basis functions has N*(D+1)*K = {N * (D + 1) * K:,} entries")
         super().__init__(
-            f"the explicit Jacobian for N={N} samples, D={D} input dimensions and K={K} basis "
-            f"functions has N*(D+1)*K = {N * (D + 1) * K:,} entries, {nbytes:,} bytes "
-            f"({format_bytes(nbytes)}), above the limit max_jacobian_bytes={limit:,} bytes "
-            f"({format_bytes(limit)}). Use route='backprop' or 'compiled', which never "
-            "materialise the Jacobian, or raise the limit: "
-            "TanhBasis(W, max_jacobian_bytes=...).")
+            f"{what}, {nbytes:,} bytes ({format_bytes(nbytes)}), above the limit "
+            f"max_jacobian_bytes={limit:,} bytes ({format_bytes(limit)}). Use route='backprop' "
+            f"or 'compiled', which never materialise a Jacobian, or raise the limit: {make}.")
 
 
 def jacobian_nbytes(N: int, D: int, K: int, itemsize: int = 8) -> int:
@@ -75,16 +78,19 @@ def ridge_regression_loss(W: Any, w: Any, X: Any, y: Any, ridge: float,
     return ridge_loss(tanh_basis(X, W), y, w, W, ridge, ridge_basis)
 
 
+def layer_jacobian(X: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """The chapter's Jacobian of one tanh layer: J[n, d, k] = dPhi[n, k]/dW[d, k] = x~[n, d] S[n, k]
+    with x~ = [X, 1] (N, D+1) and S = 1 - tanh(Z)^2 (N, K), by broadcasting; shape (N, D+1, K).
+
+    The non-zero part of dPhi/dW (dPhi[n, k]/dW[d, j] = 0 for j != k). C-ordered, so that a
+    contraction over its first axes reads it without a copy. float64 whatever X and S are (x~
+    appends float64 ones): what the memory guards count.
+    """
+    x_tilde = np.hstack((X, np.ones((X.shape[0], 1))))  # dZ/dW, shape (N, D+1)
+    return np.multiply(x_tilde[:, :, np.newaxis], S[:, np.newaxis, :], order="C")
+
+
 # ---- validation, at the entry points --------------------------------------------------------
-def real_array(a: ArrayLike, name: str) -> np.ndarray:
-    """`a` as a float array: float32 is kept, every other real, integer or bool -> float64."""
-    arr = np.asarray(a)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers (bool, integer or float); got dtype "
-                        f"{str(arr.dtype)!r} with shape {arr.shape}")
-    return arr if arr.dtype in (np.float64, np.float32) else arr.astype(np.float64)
-
-
 def _validated_W(W: ArrayLike) -> np.ndarray:
     """A private copy of W (D+1, K), D >= 1, K >= 1."""
     arr = real_array(W, "W")
@@ -94,16 +100,6 @@ def _validated_W(W: ArrayLike) -> np.ndarray:
         raise ValueError("W must have at least 2 rows (D >= 1 slope rows plus the bias row) and "
                          f"at least one column (K >= 1); got W.shape={arr.shape}")
     return arr.copy()
-
-
-def output_weights(w: Any, K: int) -> np.ndarray:
-    """w, or zeros(K) if w is None (as the chapter sets it); a w of another length is refused."""
-    if w is None:
-        return np.zeros(K)
-    shape = w.shape if type(w) is np.ndarray else np.shape(w)
-    if shape != (K,):
-        raise ValueError(f"w has shape {shape} but the basis has K={K} outputs; w must be (K,)")
-    return w
 
 
 class TanhBasis:
@@ -165,11 +161,8 @@ class TanhBasis:
         `JacobianTooLarge` before anything is allocated if it exceeds `max_jacobian_bytes`.
         """
         X = self.design(X)
-        N = X.shape[0]
-        self._guard(N)
-        dZ_dW = np.hstack((X, np.ones((N, 1))))  # x~, shape (N, D+1)
-        dPhi_dZ = 1 - self.transform(X) ** 2  # shape (N, K)
-        return dZ_dW[:, :, np.newaxis] * dPhi_dZ[:, np.newaxis, :]  # shape (N, D+1, K)
+        self._guard(X.shape[0])
+        return layer_jacobian(X, 1 - self.transform(X) ** 2)  # dPhi/dZ = 1 - tanh(Z)^2
 
     def numerical_jacobian(self, X: ArrayLike, eps: float = 1e-6) -> np.ndarray:
         """J[n, d, k] ~ (Phi[n, k](W + eps e_dk) - Phi[n, k](W - eps e_dk)) / (2 eps).
@@ -198,36 +191,24 @@ class TanhBasis:
         return num_J
 
 
-class BasisFunctionRidgeRegressionGD:
+class BasisFunctionRidgeRegressionGD(RidgeRegressionGD):
     """Ridge regression y ~ Phi(W) w, trained by gradient descent on w and on the basis W.
 
     L(w, W) = 1/2 mean_n (y_n - Phi_n w)^2 + 1/2 ridge |w|^2 + 1/2 ridge_basis |W|_F^2.
     `w` is None until `fit` or the first prediction (then zeros(K)). `route` chooses how
     `gradients` (and so `fit`) computes the gradients: "explicit" (the chapter's Jacobian),
     "backprop" (the eager tape) or "compiled" (the tape compiled once to a numpy program).
+    `pred`, `loss`, `gradients`, `loss_and_gradients` and `fit` come from `RidgeRegressionGD`.
     """
 
     def __init__(self, basis_function: TanhBasis, learning_rate: float = 0.01,
                  num_iterations: int = 1000, ridge: float = 0.1, ridge_basis: float = 0.1,
                  route: str = "explicit") -> None:
-        if route not in ROUTES:
-            raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
-        if isinstance(num_iterations, bool) or not isinstance(num_iterations, int | np.integer):
-            raise TypeError(f"num_iterations must be an integer, got {num_iterations!r}")
-        if num_iterations < 0:
-            raise ValueError(f"num_iterations must be >= 0, got {num_iterations}")
+        # the tape differentiates ridge_regression_loss(W, w, X, y, ridge, ridge_basis) in W, w
+        super().__init__(learning_rate, num_iterations, ridge, ridge_basis, route,
+                         ridge_regression_loss, (0, 1))
         self.basis_function = basis_function
-        self.learning_rate = learning_rate
-        self.num_iterations = int(num_iterations)
-        self.ridge = float(ridge)
-        self.ridge_basis = float(ridge_basis)
-        self.route = route
-        self.w: np.ndarray | None = None
         self._checked_y: np.ndarray | None = None
-        #: what the back-propagation routes call: `value_and_grad(ridge_regression_loss, (0, 1))`
-        #: (eager), or `compile(...)` of it (its `.source` and `.stats` show the program)
-        self.value_and_grad = (ag.compile if route == "compiled" else ag.value_and_grad)(
-            ridge_regression_loss, (0, 1))
 
     # -- validation ------------------------------------------------------------------------------
     def targets(self, y: ArrayLike, N: int) -> np.ndarray:
@@ -253,17 +234,7 @@ class BasisFunctionRidgeRegressionGD:
         X = basis.design(X)
         return X, self.targets(y, X.shape[0])
 
-    def _weights(self, K: int) -> np.ndarray:
-        """`self.w`, set to zeros(K) first if it is None (as the chapter does)."""
-        self.w = output_weights(self.w, K)
-        return self.w
-
     # -- the chapter's methods -------------------------------------------------------------------
-    def pred(self, X: ArrayLike) -> np.ndarray:
-        """y_hat = Phi(W) w, shape (N,); sets w = zeros(K) if w is None."""
-        Phi = self.basis_function.transform(X)
-        return Phi @ self._weights(Phi.shape[1])
-
     def mse(self, X: ArrayLike, y: ArrayLike) -> float:
         """MSE = mean_n (y_n - Phi_n w)^2."""
         X, y = self._data(X, y)
@@ -277,22 +248,17 @@ class BasisFunctionRidgeRegressionGD:
             raise ValueError(f"Phi must be 2-D (N, K); got Phi.shape={Phi.shape}")
         N = Phi.shape[0]
         y = self.targets(y, N)
-        w = self._weights(Phi.shape[1])
-        residuals = y - Phi @ w
-        return -residuals[:, np.newaxis] * w[np.newaxis, :] / N
-
-    def loss(self, X: ArrayLike, y: ArrayLike) -> float:
-        """L = 1/2 mean_n (y_n - Phi_n w)^2 + 1/2 ridge |w|^2 + 1/2 ridge_basis |W|_F^2."""
-        X, y = self._data(X, y)
-        Phi = self.basis_function.transform(X)
-        return float(ridge_loss(Phi, y, self._weights(Phi.shape[1]), self.basis_function.W,
-                                self.ridge, self.ridge_basis))
+        self.w = output_weights(self.w, Phi.shape[1])
+        residuals = y - Phi @ self.w
+        return -residuals[:, np.newaxis] * self.w[np.newaxis, :] / N
 
     def gradient_w(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
-        """grad_w L = -(1/N) Phi^T (y - Phi w) + ridge w (Phi computed twice, as in the chapter)."""
+        """grad_w L = -(1/N) Phi^T (y - Phi w) + ridge w (Phi computed twice, as in the chapter),
+        in w's dtype."""
         X, y = self._data(X, y)
-        return -(self.basis_function.transform(X).T @ (y - self.pred(X))) / len(y) \
+        grad_w = -(self.basis_function.transform(X).T @ (y - self.pred(X))) / len(y) \
             + self.ridge * self.w
+        return like(grad_w, self.w)
 
     def gradient_basis_function(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
         """grad_Phi L = -(1/N) w (y - Phi w)^T arranged as (N, K): [n, k] = -w_k r_n / N."""
@@ -301,7 +267,8 @@ class BasisFunctionRidgeRegressionGD:
         return -self.w[np.newaxis, :] * residuals[:, np.newaxis] / len(y)
 
     def gradient_basis_function_W(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
-        """grad_W L[d, k] = sum_n grad_Phi L[n, k] J[n, d, k] + ridge_basis W[d, k], (D+1, K).
+        """grad_W L[d, k] = sum_n grad_Phi L[n, k] J[n, d, k] + ridge_basis W[d, k], (D+1, K), in
+        W's dtype.
 
         Materialises the (N, D+1, K) Jacobian and a product of the same size (peak memory about
         twice `jacobian_nbytes`); refused before any work beyond the basis' limit.
@@ -311,43 +278,7 @@ class BasisFunctionRidgeRegressionGD:
         grad_Phi = self.gradient_basis_function(X, y)  # (N, K)
         gW = (grad_Phi[:, np.newaxis, :] * jacobian_Phi).sum(0)  # the chain rule, (D+1, K)
         gW += self.ridge_basis * self.basis_function.W
-        return gW
-
-    def gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """(grad_W L, grad_w L) at the current (W, w), by the model's route."""
-        if self.route == "explicit":
-            return self.gradient_basis_function_W(X, y), self.gradient_w(X, y)
-        return self.loss_and_gradients(X, y)[1:]
-
-    def loss_and_gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray,
-                                                                      np.ndarray]:
-        """(L, grad_W L, grad_w L): the chapter's `loss` and helpers (five forward passes), or
-        one forward and one backward pass of the tape, eager or compiled."""
-        if self.route == "explicit":
-            return (self.loss(X, y), *self.gradients(X, y))
-        X, y = self._data(X, y)
-        W = self.basis_function.W
-        w = self._weights(W.shape[1])
-        loss, (gW, gw) = self.value_and_grad(W, w, X, y, self.ridge, self.ridge_basis)
-        return loss, gW, gw
-
-    def fit(self, X: ArrayLike, y: ArrayLike,
-            callback: Callable[[int, BasisFunctionRidgeRegressionGD], None] | None = None,
-            callback_every: int = 10_000) -> BasisFunctionRidgeRegressionGD:
-        """Gradient descent from w = 0: W -= lr grad_W L, w -= lr grad_w L, num_iterations times.
-
-        Both gradients are taken at the same (W, w) before either update; W is updated in place.
-        `callback(iteration, self)` runs every `callback_every` iterations (progress reports).
-        """
-        X, y = self._data(X, y)
-        self.w = np.zeros(self.basis_function.W.shape[1])
-        for iteration in range(1, self.num_iterations + 1):
-            gW, gw = self.gradients(X, y)
-            self.basis_function.W -= self.learning_rate * gW
-            self.w -= self.learning_rate * gw
-            if callback is not None and iteration % callback_every == 0:
-                callback(iteration, self)
-        return self
+        return like(gW, self.basis_function.W)
 
     def numerical_grad_W(self, X: ArrayLike, y: ArrayLike, eps: float = 1e-7) -> np.ndarray:
         """grad_W L[d, k] ~ (L(W + eps e_dk) - L(W - eps e_dk)) / (2 eps), shape (D+1, K).
@@ -371,3 +302,37 @@ class BasisFunctionRidgeRegressionGD:
                 W[idx] = original
             num_grad[idx] = (loss_plus - loss_minus) / (2 * eps)
         return num_grad
+
+    # -- the hooks of RidgeRegressionGD ----------------------------------------------------------
+    def _matrices(self) -> list[np.ndarray]:
+        return [self.basis_function.W]
+
+    def _features(self, X: ArrayLike) -> np.ndarray:
+        return self.basis_function.transform(X)
+
+    def _loss(self, X: np.ndarray, y: np.ndarray) -> Any:
+        """The chapter's `loss`: computes transform(X) once, then the three terms."""
+        Phi = self.basis_function.transform(X)
+        return ridge_loss(Phi, y, self._weights(), self.basis_function.W, self.ridge,
+                          self.ridge_basis)
+
+    def _explicit(self, X: np.ndarray, y: np.ndarray, with_loss: bool
+                  ) -> tuple[float | None, list[np.ndarray], np.ndarray]:
+        """The chapter's helpers: `loss` (if asked), `gradient_basis_function_W`, `gradient_w`
+        (five forward passes with the loss, four without)."""
+        loss = self.loss(X, y) if with_loss else None
+        return loss, [self.gradient_basis_function_W(X, y)], self.gradient_w(X, y)
+
+    def _tape_arguments(self, X: np.ndarray, y: np.ndarray) -> tuple[Any, ...]:
+        return self.basis_function.W, self._weights(), X, y, self.ridge, self.ridge_basis
+
+    def _from_tape(self, grads: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+        grad_W, grad_w = grads
+        return [grad_W], grad_w
+
+    def _pack(self, grad_matrices: list[np.ndarray]) -> np.ndarray:
+        (grad_W,) = grad_matrices
+        return grad_W
+
+    def _unpack(self, packed: np.ndarray) -> list[np.ndarray]:
+        return [packed]

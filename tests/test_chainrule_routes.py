@@ -185,3 +185,38 @@ def test_backprop_routes_leave_no_recording_state_behind(route):
     assert autograd_lite.is_grad_enabled()
     assert type(model.basis_function.W) is np.ndarray and type(model.w) is np.ndarray
     assert np.array_equal(model.basis_function.W, W_before)  # gradients() changes nothing
+
+
+@pytest.mark.parametrize("route", ("explicit", *BACKPROP_ROUTES))
+def test_gradients_have_their_parameters_dtype(route):
+    """One rule on every route: grad_W has W's dtype and grad_w w's, whatever the data's dtype
+    (the explicit route computes in float64, where x~ appends float64 ones, and casts back)."""
+    rng = np.random.default_rng(4)
+    for W_dtype in (np.float32, np.float64):
+        model = BasisFunctionRidgeRegressionGD(TanhBasis(rng.normal(size=(3, 4)).astype(W_dtype)),
+                                               route=route)
+        for data_dtype in (np.float32, np.float64):
+            X = rng.normal(size=(15, 2)).astype(data_dtype)
+            y = rng.normal(size=15).astype(data_dtype)
+            for w_dtype in (np.float32, np.float64):
+                model.w = np.ones(4, w_dtype)
+                _, gW, gw = model.loss_and_gradients(X, y)
+                case = (W_dtype, data_dtype, w_dtype)
+                assert (gW.dtype, gw.dtype) == (W_dtype, w_dtype), case
+                gW, gw = model.gradients(X, y)
+                assert (gW.dtype, gw.dtype) == (W_dtype, w_dtype), case
+
+
+def test_fit_runs_its_steps_through_descend():
+    """fit checks the data, zeroes w and hands the steps to _descend: the one method a compiled
+    loop would replace."""
+    seen = []
+
+    class Recording(BasisFunctionRidgeRegressionGD):
+        def _descend(self, X, y, steps, callback, callback_every):
+            seen.append((X.shape, y.shape, steps, callback_every, self.w.tolist()))
+
+    model = Recording(TanhBasis(np.ones((2, 2))), num_iterations=7, route="compiled")
+    model.w = np.ones(2)
+    assert model.fit(np.arange(4.0), np.ones(4), callback_every=3) is model
+    assert seen == [((4, 1), (4,), 7, 3, [0.0, 0.0])]

@@ -6,15 +6,12 @@
   L <= 4, widths <= 5, N <= 20).
 * With L = 1 it is the chapter's model (chainrule.model) to 1e-12.
 * Bad shapes name the layer; the memory guard refuses before allocating.
-* predicted_costs: hand-counted small cases, leading orders, and the byte counts against
-  tracemalloc; the benchmark's quick mode runs.
+* Gradients have their parameter's dtype on every route.
+
+(The cost model of the depth benchmark, and the benchmark itself: test_benchmarks_depth.py.)
 """
 
-import json
-import subprocess
-import sys
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,17 +21,14 @@ from strategies import deep_model_cases, tanh_model_cases
 
 from autograd_lite.finite_differences import central_difference_jacobian
 from chainrule.deep import (
-    Cost,
     DeepJacobianTooLarge,
     DeepRidgeRegressionGD,
     DeepTanhBasis,
     deep_tanh_basis,
     jacobians_nbytes,
-    predicted_costs,
 )
 from chainrule.model import BasisFunctionRidgeRegressionGD, JacobianTooLarge, TanhBasis
 
-ROOT = Path(__file__).resolve().parent.parent
 ROUTES = [("explicit", "output"), ("explicit", "input"), ("backprop", "output"),
           ("compiled", "output")]
 
@@ -394,115 +388,22 @@ def test_memory_guard_refuses_before_allocating():
 
 
 # ---------------------------------------------------------------------------------------------
-# predicted_costs
+# dtypes
 # ---------------------------------------------------------------------------------------------
 
 
-def test_predicted_costs_by_hand():
-    # N = 1, D = 1, widths (2, 1): K = (1, 2, 1), M = 1, |W_1| = 2*2 = 4, |W_2| = 3*1 = 3.
-    # forward: layer 1 N K_1 (2 K_0 + 1) = 6, layer 2 1 * 5 = 5, H_L w: 2 -> 13.
-    # backprop: 13 + 3 (dL/dH_L, grad w) + layer 1: 3*2 + 2*3 = 12, layer 2: 3 + 5 = 8,
-    #   + the row vector down to layer 1: 2 * 1 * 2 = 4 -> 40.
-    # explicit: 13 + 5 + layer 1: 2*2 + 4 + 2*4 = 16, layer 2: 2 + 3 + 2*3 = 11 -> 45 in common;
-    #   A_2: 1*2 = 2; J_l = P_l o local: 4 + 3 = 7; no P product (only for 2 <= l <= L-1) -> 54.
-    # input side: 45 + A_2 2 + layer 1: N K_1 |W_1| = 8 and up to layer 2: 2*1*2*4 = 16,
-    #   layer 2: 1*3 = 3 -> 74.
-    # bytes (entries with a sample axis alive at once), explicit: peak when J_1 exists:
-    #   H 3 + S 3 + J_2 3 + P_1 2 + local_1 4 + J_1 4 = 19 entries = 152 bytes; Jacobians 7 -> 56.
-    # backprop: H 3 + 2 * max K 2 = 7 -> 56 bytes.
-    assert predicted_costs(1, 1, [2, 1]) == {
-        "forward": Cost(13, 24, 0), "explicit": Cost(54, 152, 56),
-        "input_side": Cost(74, 160, 56), "backprop": Cost(40, 56, 0)}
-    # N = 1, D = 1, widths (1, 1, 1): |W_l| = 2. forward 3*3 + 2 = 11; backprop 11 + 3 + 3*6
-    # + 2*2 = 36; explicit common 11 + 5 + 3*8 = 40, + A 2 + J 6 + P_1 = P_2 A_2: 2 -> 50;
-    # input side 40 + A 2 + (2 + 4 + 4) + (2 + 4) + 2 = 60.
-    costs = predicted_costs(1, 1, [1, 1, 1])
-    assert [costs[k].flops for k in ("forward", "backprop", "explicit", "input_side")] == [
-        11, 36, 50, 60]
-    assert costs["explicit"].jacobian_bytes == 8 * 6
-    # linear in N
-    assert predicted_costs(7, 1, [2, 1])["explicit"] == Cost(7 * 54, 7 * 152, 7 * 56)
-
-
-@pytest.mark.parametrize("L", [3, 4, 8])
-def test_predicted_costs_leading_orders(L):
-    """At width K >> D the counts approach, derived by hand from the docstring's terms (layer
-    1 is thin, |W_1| = (D+1) K, so its K^3 and K^4 terms are lower order): explicit
-    (5L - 7) N K^3 (J: N K^3 and contraction 2 N K^3 for layers 2..L, P products 2 N K^3 for
-    layers 2..L-1), input side (L-1)(L-2) N K^4 (2 N K^4 for each of the L - l layers above
-    every l >= 2), backprop 6 (L-1) N K^2 (forward, weight gradients and row vectors, 2 N K^2
-    each, layers 2..L); explicit bytes 8 (L-1) N K^3, backprop 8 N (L + 2) K exactly. The
-    next terms are O(10/K) = 0.5% relative: 1% tolerance; a wrong coefficient is off by >= 8%."""
-    N, D, K = 3, 1, 2000
-    c = predicted_costs(N, D, [K] * L)
-    assert c["explicit"].flops / ((5 * L - 7) * N * K**3) == pytest.approx(1, rel=1e-2)
-    assert c["input_side"].flops / ((L - 1) * (L - 2) * N * K**4) == pytest.approx(1, rel=1e-2)
-    assert c["backprop"].flops / (6 * (L - 1) * N * K**2) == pytest.approx(1, rel=1e-2)
-    assert c["explicit"].bytes / (8 * (L - 1) * N * K**3) == pytest.approx(1, rel=1e-2)
-    assert c["backprop"].bytes == 8 * N * (L + 2) * K
-
-
-@pytest.mark.parametrize("N, D, widths", [(2000, 1, (8,)), (2000, 2, (6, 7, 5)),
-                                          (1000, 3, (9, 4, 9, 3))])
-@pytest.mark.parametrize("order, key", [("output", "explicit"), ("input", "input_side")])
-def test_predicted_bytes_are_what_the_explicit_route_allocates(N, D, widths, order, key):
-    """tracemalloc's peak of one explicit loss + gradients call is the predicted peak plus the
-    length-N vectors and Python objects the count leaves out (<= 40 floats per sample + 64 KiB;
-    seen: 8..35)."""
-    rng = np.random.default_rng(4)
-    K = [D, *widths]
-    Ws = [rng.normal(0, 0.5, (K[l - 1] + 1, K[l])) for l in range(1, len(K))]
-    X, y = rng.normal(size=(N, D)), rng.normal(size=N)
-    model = DeepRidgeRegressionGD(DeepTanhBasis(Ws), jacobian_order=order)
-    model.w = rng.normal(size=K[-1])
-    model.loss_and_gradients(X, y)
-    tracemalloc.start()
-    try:
-        result = model.loss_and_gradients(X, y)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    del result
-    predicted = predicted_costs(N, D, widths)[key]
-    assert predicted.bytes <= peak <= predicted.bytes + 40 * 8 * N + 64 * 1024
-    Js = model.basis.jacobians(X, order=order)
-    assert sum(J.nbytes for J in Js) == predicted.jacobian_bytes
-
-
-# ---------------------------------------------------------------------------------------------
-# The benchmark's quick mode (a smoke test: structure and agreement, never speed)
-# ---------------------------------------------------------------------------------------------
-
-
-def test_depth_benchmark_quick(tmp_path):
-    out = tmp_path / "depth.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.depth", "--quick", "--target-seconds", "0.001",
-         "--json", str(out), "--plot-dir", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    rows = json.loads(out.read_text())["rows"]
-    routes = {"explicit", "explicit-input-side", "backprop", "compiled"}
-    assert {r["route"] for r in rows} == routes
-    assert {(r["sweep"], r["x"]) for r in rows} >= {("L", 1), ("L", 3), ("K", 2), ("K", 32)}
-    for r in rows:
-        expected = predicted_costs(r["N"], r["D"], r["widths"])[
-            {"explicit": "explicit", "explicit-input-side": "input_side"}.get(r["route"],
-                                                                            "backprop")]
-        assert (r["predicted_flops"], r["predicted_bytes"]) == expected[:2]
-        if r["route"].startswith("explicit") and r["x"] == 32:  # J of 27 MiB > the 1 MiB limit
-            assert r["status"] == "skipped"
-            assert r["reason"].startswith("skipped: J would be 27.3 MiB")
-            continue
-        assert r["status"] == "ok", r
-        assert r["relative_difference"] <= 1e-9
-        assert len(r["rounds_s"]) == 5 and r["median_s"] > 0 and r["peak_bytes"] > 0
-    assert "skipped: J would be" in proc.stdout and "log-log slopes" in proc.stdout
-    for name in ("depth_vs_L.png", "depth_vs_K.png"):
-        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    replot = subprocess.run(
-        [sys.executable, "-m", "benchmarks.depth", "--replot", str(out), "--no-plots"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert replot.returncode == 0, replot.stderr
-    tables = [line for line in proc.stdout.splitlines() if line.startswith((" 1 ", " 2 "))]
-    assert tables and all(line in replot.stdout for line in tables)  # the same tables again
+@pytest.mark.parametrize(("route", "order"), ROUTES)
+def test_gradients_have_their_parameters_dtype(route, order):
+    """One rule on every route: a gradient has the dtype of the parameter it belongs to (a
+    float32 layer beside a float64 one, and w of either dtype), whatever the data's dtype."""
+    rng = np.random.default_rng(5)
+    Ws = [rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=(5, 2))]
+    model = DeepRidgeRegressionGD(DeepTanhBasis(Ws), route=route, jacobian_order=order)
+    for data_dtype in (np.float64, np.float32):
+        X, y = rng.normal(size=(12, 2)).astype(data_dtype), rng.normal(size=12).astype(data_dtype)
+        for w_dtype in (np.float64, np.float32):
+            model.w = np.ones(2, w_dtype)
+            _, grad_Ws, grad_w = model.loss_and_gradients(X, y)
+            assert [g.dtype for g in grad_Ws] == [np.float32, np.float64], (data_dtype, w_dtype)
+            assert grad_w.dtype == w_dtype, (data_dtype, w_dtype)
+            assert [g.dtype for g in model.gradients(X, y)[0]] == [np.float32, np.float64]

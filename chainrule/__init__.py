@@ -1,14 +1,15 @@
 """chainrule: the chapter's tanh basis-function ridge regression, differentiated three ways.
 
-- ``route="explicit"``: the chapter's multivariate chain rule with the full N x (D+1) x K
+- `route="explicit"`: the chapter's multivariate chain rule with the full N x (D+1) x K
   Jacobian, recomputing the forward pass in each helper, exactly as the text does;
-- ``route="backprop"``: the same forward code recorded on the ``autograd_lite`` tape and
+- `route="backprop"`: the same forward code recorded on the `autograd_lite` tape and
   differentiated by one backward pass;
-- ``route="compiled"``: that tape, traced once and run as a generated numpy program.
+- `route="compiled"`: that tape, traced once and run as a generated numpy program.
 
-``python -m chainrule`` runs the chapter's Potsdam experiment with the routes and compares them.
-The modules, each importing only the ones before it: chapter (the numbers) -> weather (the
-data) -> model -> experiment -> newton, deep, tape_view -> __main__.
+`python -m chainrule` runs the chapter's Potsdam experiment with the routes and compares them.
+The modules, each importing only the ones before it: chapter (the numbers) -> ghcn (reading
+station files) -> weather (finding and fetching them) -> descent (gradient descent by a route)
+-> model -> experiment -> newton, deep, chapter_tape -> __main__.
 """
 
 from .descent import ROUTES

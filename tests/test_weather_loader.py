@@ -226,9 +226,7 @@ def test_date_with_only_one_element_is_kept(tmp_path):
     assert np.datetime64("1900-01-04") not in w.dates
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     drop_tmax=st.sets(st.integers(0, 59), max_size=40),
     drop_prcp=st.sets(st.integers(0, 59), max_size=40),
@@ -680,7 +678,7 @@ def test_other_http_errors_are_download_failures(monkeypatch, offline):
     assert "NOAA has no station" not in message and weather.ENV_VAR in message
 
 
-@pytest.mark.parametrize("bad", ["gm000003342", "GM00000334", "GM0000033420", "GM00000334-", ""])
+@pytest.mark.parametrize("bad", ["GM00000334", "GM0000033420", "GM00000334-", "", "gm00000334é"])
 def test_malformed_station_id_is_rejected_before_any_lookup(tmp_path, monkeypatch, bad):
     calls = []
     monkeypatch.setattr(weather, "_urlopen", lambda *a, **k: calls.append(a))
@@ -691,6 +689,27 @@ def test_malformed_station_id_is_rejected_before_any_lookup(tmp_path, monkeypatc
         assert repr(bad) in str(info.value) and "11 characters" in str(info.value)
         assert not isinstance(info.value, WeatherDataError)
     assert calls == []
+
+
+def test_station_ids_are_case_insensitive(tmp_path, monkeypatch, offline):
+    """NOAA writes ids in capitals; any case names the same station, everywhere."""
+    lower = STATION.lower()
+    assert weather.bundled_file(lower) == BUNDLED
+    assert find_weather_file(station=lower, download=False) == BUNDLED
+    assert_same(load_weather_data(1900, station=lower), load_weather_data(1900))
+    assert load_weather_data(1900, station="Gm000003342").station == STATION
+    folder = tmp_path / "data"
+    folder.mkdir()
+    in_folder = write_csv(folder / f"{OTHER_STATION}.csv", small_csv_lines(OTHER_STATION))
+    assert find_weather_file(folder, station=OTHER_STATION.lower()) == in_folder
+    assert read_weather_file(in_folder, station=OTHER_STATION.lower()).station == OTHER_STATION
+    payload = gzip.compress(("\n".join(small_csv_lines(OTHER_STATION)) + "\n").encode())
+    requested = []
+    monkeypatch.setattr(weather, "_urlopen",
+                        lambda url, timeout: requested.append(url) or FakeResponse(payload))
+    w = load_weather_data(station=OTHER_STATION.lower())
+    assert requested == [weather.DOWNLOAD_URL.format(station=OTHER_STATION)]
+    assert w.source == offline / f"{OTHER_STATION}.csv.gz" and w.station == OTHER_STATION
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ RUNTIME = ("about 6 minutes on 2 cores for the full run (10 configurations and t
            "about 15 s with --quick")
 
 
-def _parser(names: list[str]) -> argparse.ArgumentParser:
+def parser(names: list[str]) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks", description="Time, memory and fit cost of the loss + "
         "gradients routes of chainrule's model, against the chapter's code, a hand-fused floor "
@@ -81,8 +81,8 @@ def _parser(names: list[str]) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, extra_routes: Sequence[Route] = ()) -> int:
     """Run the benchmark; `extra_routes` are added to ROUTES (the tests add a wrong one)."""
     routes = [*ROUTES, *extra_routes]
-    parser = _parser([r.name for r in routes])
-    args = parser.parse_args(argv)
+    p = parser([r.name for r in routes])
+    args = p.parse_args(argv)
     quick = args.quick
     for name, default in (("target_seconds", 0.02 if quick else 0.2),
                           ("fit_iterations", 300 if quick else 3000)):
@@ -90,11 +90,13 @@ def main(argv: Sequence[str] | None = None, extra_routes: Sequence[Route] = ()) 
             setattr(args, name, default)
     if args.rounds < 5 or args.target_seconds <= 0 or args.fit_iterations < 1 or min(
             args.max_jacobian_gib, args.blas_threads) < 0:
-        parser.error("need --rounds >= 5, --target-seconds > 0, --fit-iterations >= 1, "
-                     "--max-jacobian-gib >= 0 and --blas-threads >= 0")
+        p.error(f"need --rounds >= 5, --target-seconds > 0, --fit-iterations >= 1, "
+                f"--max-jacobian-gib >= 0 and --blas-threads >= 0; got {args.rounds}, "
+                f"{args.target_seconds}, {args.fit_iterations}, {args.max_jacobian_gib} and "
+                f"{args.blas_threads}")
     if args.update_committed and (quick or args.configs or args.routes):
-        parser.error("--update-committed rewrites the committed results of the full run: it "
-                     "takes no --quick, --configs or --routes")
+        p.error("--update-committed rewrites the committed results of the full run: it "
+                "takes no --quick, --configs or --routes")
     if args.routes:
         routes = [r for r in routes if r.name in args.routes]
     settings = Settings(

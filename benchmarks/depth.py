@@ -284,7 +284,7 @@ def plot(configs: list[schema.DepthConfig], path: Path, limit: int) -> Path:
 
 
 # ---- the command ----------------------------------------------------------------------------
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.depth", description=__doc__.split("\n\n")[0],
         epilog=f"Runtime: {RUNTIME}.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -313,11 +313,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
     if args.rounds < 1 or (args.target_seconds is not None and not args.target_seconds > 0) or (
             args.blas_threads < 0):
-        parser.error("--rounds must be >= 1, --target-seconds > 0 and --blas-threads >= 0")
+        p.error(f"--rounds must be >= 1, --target-seconds > 0 and --blas-threads >= 0; got "
+                f"{args.rounds}, {args.target_seconds} and {args.blas_threads}")
     plot_dir = None if args.no_plots else harness.DOCS if args.update_committed else args.out
     if args.replot is not None:
         results = schema.load(schema.DepthResults, json.loads(args.replot.read_text()))

@@ -115,7 +115,7 @@ def report(jac_rows: list[dict], grad_rows: list[dict], D: int, K: int) -> str:
         f"{(D + 1) * K} forward passes (median ms per call)", "", grads, "", EXPLANATION])
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.jacobian_three_ways",
                                 description=__doc__.splitlines()[0] + " Prints two tables; "
                                 "writes no file.", epilog=f"Runtime: {RUNTIME}.",
@@ -128,6 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="shortest timed batch, in seconds")
     p.add_argument("--rounds", type=int, default=5,
                    help="round-robin rounds (median reported)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = parser()
     args = p.parse_args(argv)
     if min(*args.N, args.D, args.K, args.rounds) < 1 or not args.target_seconds > 0:
         p.error("N, D, K and --rounds must be >= 1, --target-seconds > 0")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -23,6 +24,19 @@ from .model import BasisFunctionRidgeRegressionGD, TanhBasis
 from .weather import WeatherData
 
 _ELEMENT_LABELS = {"TMAX": "Maximum", "TMIN": "Minimum"}
+
+#: Where the commands write unless told otherwise (--out): outside the source tree.
+DEFAULT_OUT = Path(tempfile.gettempdir()) / "chainrule"
+#: The committed figures of a source checkout, rewritten only when asked (--update-committed).
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def committed_folder() -> Path:
+    """DOCS, if this is a source checkout that has it; else exit with an error naming it."""
+    if not DOCS.is_dir():
+        raise SystemExit(f"error: --update-committed rewrites the committed figures in docs/ of "
+                         f"a source checkout, and there is no such folder at {DOCS}")
+    return DOCS
 
 
 @dataclass(frozen=True)
@@ -137,8 +151,12 @@ class ProgressLine:
 
 
 def plot_chapter_figure(split: Split, result: FitResult, year: int, out: Path,
-                        element: str = "TMAX") -> Path:
-    """The chapter's figure: train/test points, the fit over days 0..365, both MSEs."""
+                        element: str = chapter.ELEMENT, station: str = chapter.STATION,
+                        others: Sequence[tuple[str, BasisFunctionRidgeRegressionGD]] = ()
+                        ) -> Path:
+    """The chapter's figure: train/test points, the fit over days 0..365, both MSEs in the
+    legend, its y-limits, labels and title (with the station and the element in front);
+    `others` are more fits, (label, model), drawn dashed beside it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -151,12 +169,16 @@ def plot_chapter_figure(split: Split, result: FitResult, year: int, out: Path,
     ax.plot(split.x_test, split.y_test, "x", color="tab:orange", markersize=4,
             label=f"test MSE = {result.test_mse:.4f}")
     ax.plot(days, result.model.pred(days), "-", color="black", linewidth=2,
-            label=f"fit ({result.route})")
+            label=f"fit ({result.route}, {result.iterations:,} iterations)")
+    for (label, model), colour in zip(others, ("tab:red", "tab:green", "tab:purple")):
+        ax.plot(days, model.pred(days), "--", color=colour, linewidth=2, label=label)
     ax.set_ylim(-27, 39)
     ax.set_xlabel("day of the year")
     ax.set_ylabel(f"{_ELEMENT_LABELS[element.upper()]} Temperature - degree C")
-    ax.set_title(f"Year : {year} N : {len(split.x_train)}")
-    ax.legend(loc="upper left")
+    ax.set_title(f"Station {station}, {element.upper()}        Year : {year} N : "
+                 f"{len(split.x_train)}")
+    # top left is January's warmest days, far below the y-limit of 39 degrees: empty
+    ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)

@@ -45,7 +45,6 @@ def make_pair(case, **kwargs):
 # ---------------------------------------------------------------------------------------------
 
 
-@settings(deadline=None, max_examples=150)
 @given(tanh_model_cases())
 def test_matches_chapter_reference(case):
     model, chapter = make_pair(case)
@@ -69,7 +68,7 @@ def test_matches_chapter_reference(case):
     assert rel_err(gw, chapter.gradient_w(X, y)) <= CHAPTER_RTOL
 
 
-@settings(deadline=None, max_examples=12)
+@settings(max_examples=settings.default.max_examples // 3)  # an example: 2 x 1,000 steps
 @given(tanh_model_cases(max_N=32))
 def test_fit_1000_steps_matches_chapter(case):
     model, chapter = make_pair(case, num_iterations=1000)
@@ -116,7 +115,6 @@ def test_w_is_none_until_prediction_or_fit():
 JACOBIAN_ATOL = 1e-7
 
 
-@settings(deadline=None, max_examples=100)
 @given(tanh_model_cases())
 def test_jacobian_matches_numerical_jacobian(case):
     basis = TanhBasis(case.W)
@@ -135,7 +133,6 @@ def test_jacobian_matches_numerical_jacobian(case):
 GRAD_W_RTOL, GRAD_W_ATOL_PER_LOSS = 1e-7, 1e-7
 
 
-@settings(deadline=None, max_examples=100)
 @given(tanh_model_cases())
 def test_gradient_W_matches_numerical_grad_W(case):
     model, _ = make_pair(case)
@@ -154,7 +151,6 @@ def test_gradient_W_matches_numerical_grad_W(case):
 GRAD_w_EPS, GRAD_w_ATOL_PER_LOSS = 1e-6, 1e-8
 
 
-@settings(deadline=None, max_examples=100)
 @given(tanh_model_cases())
 def test_gradient_w_matches_central_differences(case):
     model, _ = make_pair(case)
@@ -176,7 +172,6 @@ def test_gradient_w_matches_central_differences(case):
 # ---------------------------------------------------------------------------------------------
 
 
-@settings(deadline=None, max_examples=40)
 @given(tanh_model_cases(D=1))
 def test_1d_and_2d_X_give_same_results(case):
     x1, X2 = case.X[:, 0], case.X
@@ -196,7 +191,6 @@ def test_1d_and_2d_X_give_same_results(case):
     assert np.array_equal(model.pred(x1), model.pred(X2))
 
 
-@settings(deadline=None, max_examples=40)
 @given(tanh_model_cases())
 def test_numerical_derivatives_leave_W_bit_identical(case):
     model, _ = make_pair(case)
@@ -291,7 +285,6 @@ class _TensorStandIn:
         return _TensorStandIn(self.value.mean())
 
 
-@settings(deadline=None, max_examples=30)
 @given(tanh_model_cases())
 def test_forward_functions_accept_tensor_like_W_and_w(case):
     X, y = case.X, case.y

@@ -34,7 +34,6 @@ def models(case, **kwargs):
     return out
 
 
-@settings(max_examples=60)
 @given(tanh_model_cases())
 def test_backprop_routes_equal_the_explicit_route(case):
     routes = models(case)
@@ -48,7 +47,6 @@ def test_backprop_routes_equal_the_explicit_route(case):
         assert np.array_equal(gW2, gW) and np.array_equal(gw2, gw), route
 
 
-@settings(max_examples=30)
 @given(tanh_model_cases(max_N=16, max_D=3, max_K=4))
 def test_backprop_routes_match_central_differences(case):
     """Against central differences of the explicit route's loss in W and in w.
@@ -78,7 +76,7 @@ def test_backprop_routes_match_central_differences(case):
         assert_grads_close(gw, numeric_w, like=case.w, atol=tol, what=f"{route} grad_w")
 
 
-@settings(max_examples=10)
+@settings(max_examples=settings.default.max_examples // 3)  # an example: 3 x 300 steps
 @given(tanh_model_cases(max_N=32, max_D=3, max_K=4))
 def test_fit_trajectories_agree(case):
     """300 GD steps from the same start. The step is kept stable for the bounded ranges

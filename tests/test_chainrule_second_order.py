@@ -9,7 +9,7 @@ jacobian_three_ways benchmark is tested in test_benchmarks_smoke.py.)
 import numpy as np
 import pytest
 from checks import rel_err
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from strategies import tanh_model_cases
 
@@ -36,7 +36,6 @@ def explicit_as_full(J):
     return np.einsum("ndk,kj->nkdj", J, np.eye(K))
 
 
-@settings(max_examples=30)
 @given(tanh_model_cases(max_N=12, max_D=3, max_K=4))
 def test_phi_jacobian_three_ways_agree(case):
     def phi(W):
@@ -71,7 +70,6 @@ def test_one_newton_step_from_any_w_is_the_ridge_solution(W_shift):
         assert_newton_lands_on(newton_step_w(model, x, y), w_star, model.w)
 
 
-@settings(max_examples=30)
 @given(tanh_model_cases(max_N=24, max_D=3, max_K=4), st.floats(0.05, 1.0))
 def test_newton_step_property_and_the_tape_hessian_in_w(case, ridge):
     """The tape's Hessian of the loss in w is Phi^T Phi / N + ridge I, and the Newton step
@@ -102,19 +100,48 @@ def test_fit_newton_w_keeps_w_optimal_and_beats_plain_gd_per_iteration():
     assert settled.converged and settled.iterations < 50
 
 
-def test_command_newton_w_option_reports_its_fit(tmp_path, capsys):
+def test_command_newton_w_option_reports_and_draws_its_fit(tmp_path, capsys, monkeypatch):
     from test_experiment import write_year_csv
 
     from chainrule import __main__ as cli
+    from chainrule import experiment
 
+    drawn = []
+    real_plot = experiment.plot_chapter_figure
+
+    def recording_plot(*args, **kwargs):
+        drawn.append(kwargs["others"])
+        return real_plot(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "plot_chapter_figure", recording_plot)
     csv = write_year_csv(tmp_path / "GM000003342.csv")
     args = ["--data", str(csv), "--iterations", "30", "--routes", "backprop", "--newton-w",
-            "--out", str(tmp_path / "fig.png")]
+            "--newton-iterations", "20", "--out", str(tmp_path)]
     assert cli.main(args) == 0
     text = capsys.readouterr().out
-    assert "[GD step on W + Newton step for w (Hessian in w from the tape)]" in text
-    assert "iterations : 30 (" in text and "plain GD (backprop, 30 iterations)" in text
+    assert ("[GD step on W (compiled tape) + Newton step for w (Hessian in w from the tape)]"
+            in text)
+    assert "iterations : 20 of at most 20 (" in text
+    assert "plain GD (backprop, 30 iterations)" in text
     train = float(text.split("[GD step on W")[1].split("training MSE : ")[1].split()[0])
     plain = float(text.split("[backprop]")[1].split("training MSE : ")[1].split()[0])
     assert train < plain  # w is optimal for its W from the first iteration on
-    assert (tmp_path / "fig.png").exists()
+    # the figure draws the Newton fit beside plain GD's, labelled with its MSEs
+    ((label, model),) = drawn[0]
+    assert label.startswith("Newton for w, GD on W (20 iterations): train MSE = "
+                            f"{train:.4f}, test MSE = ")
+    assert model.w is not None and (tmp_path / "chapter_fit.png").stat().st_size > 10_000
+
+
+def test_fit_newton_w_steps_W_by_the_route_it_is_given():
+    """The W steps are plain gradient steps whatever the route (the compiled one by default):
+    the routes' trajectories agree to rounding."""
+    x, y, W0 = chapter_like_data()
+    fits = {route: fit_newton_w(x, y, W0, 1e-5, 0.1, 0.1, max_iterations=20, rtol=0.0,
+                                route=route)
+            for route in ("explicit", "backprop", "compiled")}
+    assert fit_newton_w(x, y, W0, 1e-5, 0.1, 0.1, max_iterations=1).model.route == "compiled"
+    for route, fit in fits.items():
+        assert fit.model.route == route
+        assert rel_err(fit.model.basis_function.W, fits["compiled"].model.basis_function.W) \
+            <= EXACT_RTOL, route

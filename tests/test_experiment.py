@@ -114,9 +114,11 @@ def mse_block(text, route):
 
 def test_command_runs_the_three_routes_and_writes_the_figure(tmp_path, capsys):
     csv = write_year_csv(tmp_path / "GM000003342.csv")
-    out = tmp_path / "fig.png"
+    out = tmp_path / "figures"
     assert cli.main(["--data", str(csv), "--iterations", "300", "--full", "--out", str(out)]) == 0
     text = capsys.readouterr().out
+    out = out / "chapter_fit.png"
+    assert text.endswith(f"figure: {out}\n")
     assert text.startswith("Station GM000003342 (GM000003342.csv), TMAX, year 1900: 100 training")
     assert "speedup over explicit: backprop" in text and "compiled" in text.split("speedup")[1]
     assert "explicit vs backprop: max difference" in text
@@ -134,7 +136,7 @@ def test_command_runs_the_three_routes_and_writes_the_figure(tmp_path, capsys):
 def test_command_with_one_route(tmp_path, capsys):
     csv = write_year_csv(tmp_path / "GM000003342.csv")
     assert cli.main(["--data", str(csv), "--iterations", "10", "--routes", "backprop",
-                     "--out", str(tmp_path / "f.png")]) == 0
+                     "--out", str(tmp_path)]) == 0
     text = capsys.readouterr().out
     assert "[backprop]" in text and "[explicit]" not in text and "speedup" not in text
 
@@ -144,7 +146,7 @@ def test_a_slow_route_is_timed_on_fewer_steps_and_says_so(tmp_path, capsys):
     it ran; the compiled route always runs to completion and prints the MSEs."""
     csv = write_year_csv(tmp_path / "GM000003342.csv")
     assert cli.main(["--data", str(csv), "--iterations", "20000", "--budget", "0.05",
-                     "--routes", "explicit", "compiled", "--out", str(tmp_path / "f.png")]) == 0
+                     "--routes", "explicit", "compiled", "--out", str(tmp_path)]) == 0
     text = capsys.readouterr().out
     assert mse_block(text, "explicit") is None and mse_block(text, "compiled") is not None
     explicit = text.split("[explicit]")[1].split("[compiled]")[0]
@@ -170,9 +172,9 @@ def test_command_reports_missing_data_clearly(tmp_path, capsys):
 def test_command_downloads_another_station_and_fits_its_tmin(tmp_path, monkeypatch, capsys,
                                                              offline):
     requested = serve(monkeypatch, year_csv_text(station=OTHER_STATION))
-    out = tmp_path / "fig.png"
-    assert cli.main(["--station", OTHER_STATION, "--element", "tmin", "--iterations", "200",
-                     "--routes", "explicit", "--out", str(out)]) == 0
+    assert cli.main(["--station", OTHER_STATION.lower(), "--element", "tmin", "--iterations",
+                     "200", "--routes", "explicit", "--out", str(tmp_path)]) == 0
+    out = tmp_path / "chapter_fit.png"
     captured = capsys.readouterr()
     assert requested == [weather.DOWNLOAD_URL.format(station=OTHER_STATION)]
     assert (offline / f"{OTHER_STATION}.csv.gz").is_file()
@@ -194,7 +196,7 @@ def test_command_downloads_another_station_and_fits_its_tmin(tmp_path, monkeypat
     # the second run reads the cache
     monkeypatch.setattr(weather, "_urlopen", lambda *a, **k: pytest.fail("downloaded twice"))
     assert cli.main(["--station", OTHER_STATION, "--iterations", "1", "--routes", "explicit",
-                     "--out", str(out)]) == 0
+                     "--out", str(tmp_path)]) == 0
     assert f"Station {OTHER_STATION} ({OTHER_STATION}.csv.gz), TMAX" in capsys.readouterr().out
 
 
@@ -203,9 +205,9 @@ def test_command_too_few_days_fails_before_fitting(tmp_path, monkeypatch, capsys
     path.write_text(year_csv_text(tmin_every=5))  # 73 TMIN days
     monkeypatch.setattr(ex, "fit_chapter_model", lambda *a, **k: pytest.fail("fitted anyway"))
     assert cli.main(["--data", str(path), "--element", "TMIN", "--n-train", "100",
-                     "--out", str(tmp_path / "f.png")]) == 2
+                     "--out", str(tmp_path / "figures")]) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and not (tmp_path / "f.png").exists()
+    assert captured.out == "" and not (tmp_path / "figures").exists()
     for part in ("error:", "station GM000003342", "year 1900", "73 days with TMIN",
                  "n_train = 100"):
         assert part in captured.err

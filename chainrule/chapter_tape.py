@@ -1,15 +1,15 @@
-"""`python -m chainrule.tape_view`: what back-propagation caches for the chapter's loss.
+"""`python -m chainrule.chapter_tape`: what back-propagation caches for the chapter's loss.
 
 Prints the tape of the chapter's loss L(W, w) (N=100 days, D=1, K=3), then, side by side, the
 bytes that tape saves for backward and the bytes of the chapter's explicit N x (D+1) x K
 Jacobian, for the chapter's size and for large ones, and draws the tape as a PNG.
 
-The loss is the model's own forward code (``TanhBasis.transform`` and ``ridge_loss``) run on
-leaf Tensors W and w, exactly what ``route="backprop"`` differentiates. Shapes and bytes do not
-depend on the data's values, so no weather file is needed: the chapter configuration uses its
-split's day indices (seed 2) with a seasonal stand-in for the temperatures, the others random
-numbers. The tape is really recorded at every size (at most a few hundred MB); the Jacobian is
-never allocated, its size is ``jacobian_nbytes(N, D, K)``.
+The loss is the model's own forward code (`ridge_regression_loss`: `tanh_basis`, then
+`ridge_loss`) run on leaf Tensors W and w, exactly what `route="backprop"` differentiates.
+Shapes and bytes do not depend on the data's values, so no weather file is needed: the chapter
+configuration uses its split's day indices (seed 2) with a seasonal stand-in for the
+temperatures, the others random numbers. The tape is really recorded at every size (at most a
+few hundred MB); the Jacobian is never allocated, its size is `jacobian_nbytes(N, D, K)`.
 
 For this model the tape keeps X (N x D, a constant the matmul needs), tanh's output Phi (N x K,
 also matmul's input: one array), the residual (N) and a few parameter-sized values:
@@ -29,6 +29,7 @@ from autograd_lite import TapeView, Tensor, view_tape
 from autograd_lite.formatting import format_bytes
 
 from . import chapter
+from .experiment import DEFAULT_OUT, DOCS, committed_folder
 from .model import jacobian_nbytes, ridge_regression_loss
 
 CHAPTER_CONFIG = (100, 1, 3)
@@ -41,7 +42,7 @@ def chapter_loss(N: int, D: int, K: int,
     """(loss(W, w), W0, w0) for N samples, D inputs and K basis functions.
 
     (100, 1, 3) is the chapter's setting: x = the 100 training days of its split, W0 from the
-    chapter, w0 = 0 (where ``fit`` starts). Other sizes use random data and parameters.
+    chapter, w0 = 0 (where `fit` starts). Other sizes use random data and parameters.
     """
     if (N, D, K) == CHAPTER_CONFIG:
         X = np.random.RandomState(chapter.SEED).permutation(365)[:N].astype(float)[:, None]
@@ -120,32 +121,41 @@ def _size(n: int) -> str:
     return f"{n:,} B" if n < 10_000 else f"{format_bytes(n)} ({n:,} B)"
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+RUNTIME = "about 3 s on 2 cores; about 1 s with --no-large"
+
+
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m chainrule.tape_view",
+        prog="python -m chainrule.chapter_tape",
         description="Print the tape back-propagation records for the chapter's loss, compare "
-                    "its saved bytes with the explicit Jacobian's, and draw it.")
-    p.add_argument("--out", type=Path, default=Path("tape_chapter.png"),
-                   help="where to write the drawing of the tape (PNG)")
-    p.add_argument("--dot", type=Path, default=None, help="also write the tape as DOT text")
+                    "its saved bytes with the explicit Jacobian's, and draw it (tape_chapter.png, "
+                    "the DOT text with --dot).", epilog=f"Runtime: {RUNTIME}.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help="folder of the drawing (tape_chapter.png) and the DOT text")
+    p.add_argument("--update-committed", action="store_true",
+                   help=f"draw into the committed {DOCS / 'tape_chapter.png'} instead of --out")
+    p.add_argument("--dot", action="store_true", help="also write the tape as DOT text "
+                                                      "(tape_chapter.dot)")
     p.add_argument("--no-large", action="store_true",
                    help=f"compare only the chapter's size, not {LARGE_CONFIGS}")
-    return p.parse_args(argv)
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parser().parse_args(argv)
+    folder = committed_folder() if args.update_committed else args.out
     tape = chapter_tape(*CHAPTER_CONFIG)
     print(tape)
     print()
     configs = [CHAPTER_CONFIG] + ([] if args.no_large else list(LARGE_CONFIGS))
     print(bytes_table(compare_bytes(configs)))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"\ntape drawing written to {tape.draw(args.out)}")
-    if args.dot is not None:
-        args.dot.parent.mkdir(parents=True, exist_ok=True)
-        args.dot.write_text(tape.to_dot(), encoding="utf-8")
-        print(f"DOT text written to {args.dot}")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\ntape drawing written to {tape.draw(folder / 'tape_chapter.png')}")
+    if args.dot:
+        dot = folder / "tape_chapter.dot"
+        dot.write_text(tape.to_dot(), encoding="utf-8")
+        print(f"DOT text written to {dot}")
     return 0
 
 

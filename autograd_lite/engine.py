@@ -23,14 +23,12 @@ _recording_order = itertools.count()
 
 #: False inside `no_grad()`: operations record nothing.
 grad_enabled = True
-#: The name of the function being compiled while `compile` traces it, else None.
-tracing: str | None = None
 
 
 class Node:
     """One recorded operation: its primitive, its inputs' nodes and the values it saved."""
 
-    __slots__ = ("op", "parents", "saved", "params", "shape", "seq", "traced", "__weakref__")
+    __slots__ = ("op", "parents", "saved", "params", "shape", "seq", "__weakref__")
 
     def __init__(self, op: Any, parents: tuple, saved: tuple | None, params: dict | None,
                  shape: tuple[int, ...]) -> None:
@@ -40,7 +38,6 @@ class Node:
         self.saved = saved  # None once backward has freed it
         self.params = params
         self.shape = shape
-        # while `compile` traces: (every operand's value, the output's dtype); else unset
 
     def __repr__(self) -> str:
         return f"<Node #{self.seq} {self.op.name if self.op else 'leaf'} {self.shape}>"
@@ -75,17 +72,6 @@ def no_grad() -> Iterator[None]:
         yield
     finally:
         grad_enabled = previous
-
-
-@contextlib.contextmanager
-def tracing_function(name: str) -> Iterator[None]:
-    """Mark the block as `compile` tracing the function `name` (see tensor.py's conversions)."""
-    global tracing
-    previous, tracing = tracing, name
-    try:
-        yield
-    finally:
-        tracing = previous
 
 
 def sum_to(g: Any, shape: tuple[int, ...]) -> Any:

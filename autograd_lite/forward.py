@@ -13,65 +13,79 @@ The chain rule, accumulated the two ways:
   Jacobian costs one pass per *output* entry.
 
 Duals have Tensor's operator surface, so code written for the tape runs on them unchanged. A
-Dual's primal may itself be a Tensor on the tape: forward mode then records, and `jvp` inside
-`grad` is differentiated like any other function (forward over reverse).
+Dual's primal may itself be a Tensor on the tape (forward mode then records, and `jvp` inside
+`grad`, "reverse over forward" in JAX's words, is differentiated like any other function) or a
+Dual of an enclosing `jvp` (each jvp has its own `level`). `grad` inside `jvp`, "forward over
+reverse", is the reverse transformations' part (functional.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import functions as F
 from . import ops as P
-from .errors import DTypeError, ShapeError
-from .tensor import ArrayOperators, Tensor
+from .arguments import ArgNums, float_array, normalise_argnums, single
+from .errors import ShapeError
+from .tensor import ArrayOperators, is_recorded
 
-ArgNums = int | Sequence[int]
+#: Each `jvp` takes a new level; a transformation nested inside another gets a higher one.
+_levels = itertools.count(1)
 
 
 def apply_forward(op: type[P.Primitive], *args: Any, **params: Any) -> Any:
     """Run `op` on the primals and its `jvp_<input>` rules on the tangents; return a Dual.
 
-    Operands that are not Duals are constants (zero tangent). The output tangent is the sum of
-    the inputs' contributions, broadcast to the output's shape, in the output's dtype.
+    Only the Duals of the highest level among the operands (the innermost jvp) are split into
+    primal and tangent; other operands, lower-level Duals included, are constants of this level
+    and go into the primal computation and the rules whole (their own levels handle them
+    there). This is what keeps nested jvps apart ("perturbation confusion"). The output tangent
+    is the sum of the inputs' contributions, broadcast to the output's shape, in its dtype.
     """
-    primals = [x.primal if type(x) is Dual else x for x in args]
+    level = max(x.level for x in args if type(x) is Dual)
+    primals = [x.primal if type(x) is Dual and x.level == level else x for x in args]
     out = P.apply_to(op, *primals, **params)
-    if not isinstance(out, Tensor):
+    if isinstance(out, np.generic | float | int):
         out = np.asarray(out)
     if not op.differentiable:
         return out
     saved = op.pick_saved(primals, out)
     tangent = None
     for x, rule in zip(args, op.jvps):
-        if type(x) is Dual:
+        if type(x) is Dual and x.level == level:
             contribution = rule(x.tangent, *saved, **params)
             tangent = contribution if tangent is None else tangent + contribution
     if tangent is None:  # Duals only where no rule reaches (an index): a constant result
         return out
-    if tangent.shape != out.shape:
+    if tuple(tangent.shape) != tuple(out.shape):
         tangent = F.broadcast_to(tangent, out.shape)
     if tangent.dtype != out.dtype and out.dtype.kind == "f":
         tangent = F.astype(tangent, out.dtype)
-    return Dual(out, tangent)
+    return Dual(out, tangent, level)
 
 
 class Dual(ArrayOperators):
-    """A value and its tangent (same shape): what forward mode computes with."""
+    """A value and its tangent (same shape): what forward mode computes with.
 
-    __slots__ = ("primal", "tangent")
+    `level` tells nested jvps apart: each `jvp` makes Duals of its own level. The primal and
+    the tangent may themselves be Duals of lower levels, or Tensors on the tape.
+    """
+
+    __slots__ = ("primal", "tangent", "level")
     apply_primitive = staticmethod(apply_forward)
 
-    def __init__(self, primal: Any, tangent: Any) -> None:
+    def __init__(self, primal: Any, tangent: Any, level: int = 0) -> None:
         self.primal = primal
         self.tangent = tangent
+        self.level = level
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.primal.shape
+        return tuple(self.primal.shape)
 
     @property
     def ndim(self) -> int:
@@ -86,46 +100,41 @@ class Dual(ArrayOperators):
         return self.primal.dtype
 
     def __repr__(self) -> str:
-        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
+        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r}, level={self.level})"
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         raise TypeError("converting a Dual to an ndarray would drop its tangent; use "
                         ".primal (the value) or .tangent (its directional derivative)")
 
 
+def is_box(x: Any) -> bool:
+    """Does x carry derivatives: a Dual, or a Tensor on the tape?"""
+    return type(x) is Dual or is_recorded(x)
+
+
+def plain(x: Any) -> Any:
+    """x as the caller gets it: boxes as they are, anything else as an ndarray."""
+    return x if is_box(x) else np.asarray(getattr(x, "data", x))
+
+
 # ---- the transformations ------------------------------------------------------------------------
-def _recorded(x: Any) -> bool:
-    return isinstance(x, Tensor) and x._node is not None
-
-
 def _primal(x: Any, what: str) -> Any:
-    """A primal as forward mode uses it: a Tensor on the tape stays one; anything else becomes a
-    real floating array (integers become float64)."""
-    if _recorded(x):
-        return x
-    data = np.asarray(x.data if isinstance(x, Tensor) else x)
-    if data.dtype.kind not in "biuf":
-        raise DTypeError(f"{what}: {data.dtype} input is not real; autograd_lite differentiates "
-                         "real functions of real arrays")
-    return data if data.dtype.kind == "f" else data.astype(np.float64)
+    """A primal as forward mode uses it: a box (a Tensor on the tape, a Dual of an enclosing
+    jvp) stays one; anything else becomes a real floating array."""
+    return x if is_box(x) else float_array(x, what)
 
 
-def _output(out: Any) -> tuple[Any, Any]:
-    """(value, tangent) of what f returned: a Dual, or a constant (its tangent is zero). Values
-    that carry a graph (a reverse-mode transformation encloses this one, or f closes over a
-    Tensor on the tape) stay Tensors, so that the enclosing differentiation sees them."""
-    if type(out) is Dual:
-        value, tangent = out.primal, out.tangent
-        if _recorded(value) or _recorded(tangent):
-            return value, tangent
-        return np.asarray(getattr(value, "data", value)), np.array(getattr(tangent, "data",
-                                                                           tangent))
-    value = out if _recorded(out) else np.asarray(getattr(out, "data", out))
-    if np.asarray(getattr(value, "data", value)).dtype.kind not in "biuf":
-        raise DTypeError(f"jvp: f must return an array, a number or a Dual; got "
+def _output(out: Any, level: int) -> tuple[Any, Any]:
+    """(value, tangent) of what f returned: a Dual of this level, or a constant of it (its
+    tangent is zero). Boxes of other transformations stay boxes, so that those see them."""
+    if type(out) is Dual and out.level == level:
+        return plain(out.primal), plain(out.tangent)
+    value = plain(out)
+    dtype = value.dtype
+    if dtype.kind not in "biuf":
+        raise ShapeError(f"jvp: f must return an array, a number or a Dual; got "
                          f"{type(out).__name__}")
-    dtype = np.result_type(value.dtype, np.float64)
-    return value, np.zeros(value.shape, dtype)
+    return value, np.zeros(tuple(value.shape), np.result_type(dtype, np.float64))
 
 
 def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
@@ -134,23 +143,23 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     `primals` and `tangents` are tuples (or lists) with one entry per argument of f; a single
     array is taken as the one argument. Each tangent must have its primal's shape; it is used in
     its primal's floating dtype. One pass through f, computing each value and its directional
-    derivative side by side. Inside a reverse-mode transformation (primals or tangents that are
-    Tensors on the tape), the results are Tensors that can be differentiated again.
+    derivative side by side. Any transformation may enclose it or be enclosed by it (grad of
+    jvp, jvp of grad, jvp of jvp, ...): the results are then that transformation's values.
     """
     if not isinstance(primals, tuple | list):
         primals, tangents = (primals,), (tangents,)
     if not isinstance(tangents, tuple | list) or len(tangents) != len(primals):
         raise ShapeError(f"jvp: got {len(primals)} primals but "
                          f"{len(tangents) if isinstance(tangents, tuple | list) else 1} tangents")
+    level = next(_levels)
     duals = []
     for i, (x, v) in enumerate(zip(primals, tangents)):
-        x = _primal(x, "jvp")
-        v = v if _recorded(v) else _primal(v, "jvp")
+        x, v = _primal(x, "jvp"), _primal(v, "jvp")
         if tuple(v.shape) != tuple(x.shape):
             raise ShapeError(f"jvp: tangent {i} has shape {tuple(v.shape)} but its primal has "
                              f"shape {tuple(x.shape)}; they must be equal")
-        duals.append(Dual(x, F.astype(v, x.dtype)))
-    return _output(f(*duals))
+        duals.append(Dual(x, F.astype(v, x.dtype), level))
+    return _output(f(*duals), level)
 
 
 def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
@@ -162,33 +171,34 @@ def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     many outputs and few inputs (e.g. the N*K entries of Phi(W) against the (D+1)*K entries of W).
     Reverse mode (`jacobian`, one pass per output entry) is the cheap way for a *wide* one.
     """
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-
     def wrapped(*args: Any) -> Any:
         jacs = []
-        for num in nums:
-            if not -len(args) <= num < len(args):
-                raise IndexError(f"argnums {num} is out of range for {len(args)} positional "
-                                 f"arguments")
+        for num in normalise_argnums(argnums, len(args), "jacfwd"):
             x = _primal(args[num], "jacfwd")
-            call_args = list(args)
+
+            def along(x_: Any, num: int = num) -> Any:
+                return f(*args[:num], x_, *args[num + 1:])
+
             columns, value = [], None
             for j in range(x.size):
                 direction = np.zeros(x.size, x.dtype)
                 direction[j] = 1.0
-                call_args[num] = Dual(x, direction.reshape(x.shape))
-                value, column = _output(f(*call_args))
+                value, column = jvp(along, (x,), (direction.reshape(x.shape),))
                 columns.append(F.reshape(column, (-1,)))
             if value is None:  # an empty input: no pass, but the output's shape is needed
-                call_args[num] = x
-                value = f(*call_args)
-            out_shape = tuple(np.shape(getattr(value, "data", value)))
-            if not columns:
-                jacs.append(np.zeros(out_shape + tuple(x.shape)))
-            elif any(_recorded(c) for c in columns):
-                jacs.append(F.reshape(F.stack(columns, axis=-1), out_shape + tuple(x.shape)))
-            else:
-                jacs.append(np.stack(columns, axis=-1).reshape(out_shape + tuple(x.shape)))
-        return tuple(jacs) if not isinstance(argnums, int) else jacs[0]
+                value = along(x)
+            out_shape = tuple(np.shape(value) if not is_box(value) else value.shape)
+            jacs.append(_stacked(columns, out_shape + tuple(x.shape), axis=-1))
+        return jacs[0] if single(argnums) else tuple(jacs)
 
     return wrapped
+
+
+def _stacked(parts: list[Any], shape: tuple[int, ...], axis: int) -> Any:
+    """The parts stacked along `axis` and shaped: with autograd_lite's stack if a part is a box
+    (so that an enclosing transformation sees it), else numpy's; zeros if there are none."""
+    if not parts:
+        return np.zeros(shape)
+    if any(is_box(p) for p in parts):
+        return F.reshape(F.stack(parts, axis=axis), shape)
+    return np.stack([np.asarray(p) for p in parts], axis=axis).reshape(shape)

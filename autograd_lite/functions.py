@@ -21,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
 from . import ops as P
-from .errors import DTypeError, ShapeError, TraceError
+from .errors import DTypeError, ShapeError
 from .ops import apply_to
 
 ArrayLike = Any  # a Tensor, a Dual, an ndarray, a Python number or a (nested) list of numbers
@@ -420,12 +419,7 @@ def getitem(x: ArrayLike, index: Any) -> Any:
         if p is None or p is Ellipsis or isinstance(p, slice | numbers.Integral):
             template.append(p)
             continue
-        if getattr(p, "_node", None) is not None and engine.tracing:
-            if np.asarray(p.data).dtype.kind == "b":
-                raise TraceError(f"compile({engine.tracing}): a boolean mask computed from traced "
-                                 "values gives a result whose shape depends on the data; use "
-                                 "where(mask, x, 0) instead, or eager mode")
-        else:
+        if getattr(p, "_node", None) is None:  # a recorded index stays one (compile traces it)
             p = np.asarray(getattr(p, "data", p))
             if p.dtype.kind not in "biu":
                 raise IndexError(f"getitem: index arrays must hold integers or booleans, got "

@@ -57,7 +57,6 @@ class Primitive:
     - `differentiable = False`: no gradient flows through it (comparisons, sign);
     - `ufunc`: the numpy ufunc it computes (then also its `forward`, unless it has one; the
       compiler writes a ufunc's results into dead buffers);
-    - `code`: the compiler's one-line template, e.g. "{a} + {b}" (default: a call of `forward`);
     - `label(params)`: how the tape viewer names a node, e.g. "getitem [:-1]".
     """
 
@@ -66,7 +65,6 @@ class Primitive:
     saves: tuple[str, ...] = ()
     differentiable = True
     ufunc: np.ufunc | None = None
-    code: str | None = None
     vjps: Any = ()
     jvps: Any = ()
 
@@ -74,8 +72,6 @@ class Primitive:
         cls.name = cls.__dict__.get("name") or _snake(cls.__name__)
         if cls.ufunc is not None and "forward" not in cls.__dict__:  # a ufunc is its forward
             cls.forward = staticmethod(cls.ufunc)
-            if cls.code is None and len(cls.inputs) == 1:
-                cls.code = f"np.{cls.ufunc.__name__}({{x}})"
         names = [n.lstrip("*") for n in cls.inputs]
         variadic = cls.inputs[-1].startswith("*") if cls.inputs else False
         fixed = names[:-1] if variadic else names
@@ -129,6 +125,11 @@ class Primitive:
     def label(cls, params: dict | None) -> str:
         return cls.name
 
+    @classmethod
+    def data_dependent_shape(cls, inputs: list, params: dict) -> bool:
+        """Does the result's shape depend on the inputs' values (not only their shapes)?"""
+        return False
+
 
 def _picker(slots: tuple[int, ...]) -> Any:
     """A function (inputs, out) -> the saved values, built once per primitive (the hot path)."""
@@ -173,7 +174,7 @@ def apply_to(op: type[Primitive], *args: Any, **params: Any) -> Any:
 # ---- arithmetic ---------------------------------------------------------------------------------
 class Add(Primitive):
     """a + b;   d/da = 1,  d/db = 1"""
-    inputs, ufunc, code = ("a", "b"), np.add, "{a} + {b}"
+    inputs, ufunc = ("a", "b"), np.add
 
     @staticmethod
     def vjp_a(g): return g
@@ -190,7 +191,7 @@ class Add(Primitive):
 
 class Sub(Primitive):
     """a - b;   d/da = 1,  d/db = -1"""
-    inputs, ufunc, code = ("a", "b"), np.subtract, "{a} - {b}"
+    inputs, ufunc = ("a", "b"), np.subtract
 
     @staticmethod
     def vjp_a(g): return g
@@ -207,7 +208,7 @@ class Sub(Primitive):
 
 class Neg(Primitive):
     """-x;   d/dx = -1"""
-    ufunc, code = np.negative, "-{x}"
+    ufunc = np.negative
 
     @staticmethod
     def vjp_x(g): return -g
@@ -218,7 +219,7 @@ class Neg(Primitive):
 
 class Mul(Elementwise):
     """a * b;   d/da = b,  d/db = a"""
-    inputs, saves, ufunc, code = ("a", "b"), ("a", "b"), np.multiply, "{a} * {b}"
+    inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.multiply
 
     @staticmethod
     def d_a(a, b): return b
@@ -229,7 +230,7 @@ class Mul(Elementwise):
 
 class Div(Elementwise):
     """a / b;   d/da = 1/b,  d/db = -a/b^2 = -out/b"""
-    inputs, saves, ufunc, code = ("a", "b"), ("b", "out"), np.true_divide, "{a} / {b}"
+    inputs, saves, ufunc = ("a", "b"), ("b", "out"), np.true_divide
 
     # g / b rather than g * (1/b): one rounding, and a Python b = 0.0 gives inf, not an error
     @staticmethod
@@ -242,24 +243,33 @@ class Div(Elementwise):
     def d_b(b, out): return -out / b
 
 
-class Pow(Elementwise):
+class Pow(Primitive):
     """x ** p (p a constant);   d/dx = p x^(p-1)  (0 for p = 0, also at x = 0)"""
-    saves, code = ("x",), "{x} ** {p}"
+    saves = ("x",)
 
     @staticmethod
     def forward(x, p): return x ** p
 
+    # (g p) x^(p-1): the constant factor meets g first, so that where g is a constant too (a
+    # loss's seed) the compiler folds the two into one number, as the eager kernel computes it
     @staticmethod
-    def d_x(x, p):
-        if p == 0:
-            return 0.0
-        if float(p).is_integer():
-            return p * x ** (p - 1)
-        # (-inf) ** p is nan for a fractional p, but (-inf) ** (p - 1) is 0 or inf: say nan
-        return np.where(x == -np.inf, np.nan, p * x ** (p - 1))
+    def vjp_x(g, x, p): return _times_power(g, x, p)
+
+    @staticmethod
+    def jvp_x(t, x, p): return _times_power(t, x, p)
 
     @classmethod
     def label(cls, params): return f"pow p={params['p']!r}"
+
+
+def _times_power(g: Any, x: Any, p: Any) -> Any:
+    """g * (p x^(p-1)), computed as (g p) x^(p-1)."""
+    if p == 0:
+        return g * 0.0
+    if float(p).is_integer():
+        return (g * p) * x ** (p - 1)
+    # (-inf) ** p is nan for a fractional p, but (-inf) ** (p - 1) is 0 or inf: say nan
+    return (g * p) * np.where(x == -np.inf, np.nan, x ** (p - 1))
 
 
 class Maximum(Elementwise):
@@ -288,7 +298,6 @@ class Minimum(Elementwise):
 class Where(Primitive):
     """where(condition, a, b);   d/da = [condition],  d/db = [not condition]  (exactly 0 off)"""
     inputs, saves = ("a", "b", "condition"), ("condition",)
-    code = "np.where({condition}, {a}, {b})"
 
     @staticmethod
     def forward(a, b, condition): return np.where(condition, a, b)
@@ -436,7 +445,6 @@ class Abs(Elementwise):
 
 class Cast(Primitive):
     """x.astype(dtype);   the gradient is cast back to x's dtype"""
-    code = "{x}.astype({dtype})"
 
     @staticmethod
     def forward(x, dtype, source): return np.asarray(x).astype(dtype)  # a Python number too
@@ -455,7 +463,7 @@ class _Comparison(Primitive):
 
 def _comparison(name: str, ufunc: np.ufunc, symbol: str) -> type[Primitive]:
     return type(name, (_Comparison,), {"__doc__": f"a {symbol} b", "__module__": __name__,
-                                       "ufunc": ufunc, "code": f"{{a}} {symbol} {{b}}"})
+                                       "ufunc": ufunc, "symbol": symbol})
 
 
 Greater = _comparison("Greater", np.greater, ">")
@@ -468,7 +476,7 @@ NotEqual = _comparison("NotEqual", np.not_equal, "!=")
 
 class StopGradient(Primitive):
     """x, with no gradient flowing back (detach(), no_grad() while compile traces)"""
-    differentiable, code = False, "{x}"
+    differentiable = False
 
     @staticmethod
     def forward(x): return x
@@ -498,7 +506,6 @@ def _axis_label(name: str, params: dict) -> str:
 
 class Sum(Primitive):
     """sum(x, axis);   d/dx = 1 broadcast back over the summed axes"""
-    code = "np.sum({x}, {axis}, keepdims={keepdims})"
 
     @staticmethod
     def forward(x, axis, keepdims, shape): return np.add.reduce(x, axis, keepdims=keepdims)
@@ -515,7 +522,6 @@ class Sum(Primitive):
 
 class Mean(Primitive):
     """mean(x, axis);   d/dx = 1/n broadcast back over the n averaged entries"""
-    code = "np.mean({x}, {axis}, keepdims={keepdims})"
 
     @staticmethod
     def forward(x, axis, keepdims, shape): return np.mean(x, axis, keepdims=keepdims)
@@ -595,7 +601,6 @@ class Min(Max):
 
 class Cumsum(Primitive):
     """cumsum(x, axis);   the gradient is the reversed cumulative sum of g"""
-    code = "np.cumsum({x}, {axis})"
 
     @staticmethod
     def forward(x, axis): return np.cumsum(x, axis)
@@ -612,7 +617,7 @@ class Cumsum(Primitive):
 # ---- linear algebra -----------------------------------------------------------------------------
 class Matmul(Primitive):
     """a @ b (vectors, matrices or stacks of them);   d/da = g b^T,  d/db = a^T g"""
-    inputs, saves, code = ("a", "b"), ("a", "b"), "{a} @ {b}"
+    inputs, saves = ("a", "b"), ("a", "b")
     forward = staticmethod(np.matmul)
 
     @staticmethod
@@ -716,7 +721,6 @@ def _broadcast_size(a, b) -> int:
 # ---- shapes -------------------------------------------------------------------------------------
 class Reshape(Primitive):
     """reshape(x, new_shape);   the gradient is reshaped back"""
-    code = "np.reshape({x}, {new_shape})"
 
     @staticmethod
     def forward(x, new_shape, shape): return np.reshape(x, new_shape)
@@ -730,7 +734,6 @@ class Reshape(Primitive):
 
 class Transpose(Primitive):
     """transpose(x, axes);   the gradient is transposed by the inverse permutation"""
-    code = "np.transpose({x}, {axes})"
 
     @staticmethod
     def forward(x, axes): return np.transpose(x, axes)
@@ -747,7 +750,6 @@ class Transpose(Primitive):
 
 class BroadcastTo(Primitive):
     """broadcast_to(x, new_shape);   the gradient is summed back over the stretched axes"""
-    code = "np.broadcast_to({x}, {new_shape})"
 
     @staticmethod
     def forward(x, new_shape): return np.broadcast_to(x, new_shape)
@@ -817,6 +819,11 @@ class Getitem(Primitive):
     @classmethod
     def label(cls, params): return f"getitem [{index_text(params['template'])}]"
 
+    @classmethod
+    def data_dependent_shape(cls, inputs, params):
+        """A boolean mask selects as many entries as it holds True."""
+        return any(np.asarray(i).dtype.kind == "b" for i in inputs[1:])
+
 
 class ScatterAdd(Primitive):
     """zeros(shape) with x added at index (repeated entries add up);   d/dx = g[index]"""
@@ -843,6 +850,57 @@ class ScatterAdd(Primitive):
     def label(cls, params): return f"scatter_add [{index_text(params['template'])}]"
 
 
+# ---- written by the compiler's rewrites (never by the public functions) -------------------------
+class Outer(Primitive):
+    """outer(a, b) = a[:, None] * b[None, :] for vectors;   d/da = g b,  d/db = g^T a"""
+    inputs, saves = ("a", "b"), ("a", "b")
+    forward = staticmethod(np.multiply.outer)
+
+    @staticmethod
+    def vjp_a(g, a, b): return g @ b
+
+    @staticmethod
+    def vjp_b(g, a, b): return a @ g
+
+    @staticmethod
+    def jvp_a(t, a, b): return apply_to(Outer, t, b)
+
+    @staticmethod
+    def jvp_b(t, a, b): return apply_to(Outer, a, t)
+
+
+class IndexAdd(Primitive):
+    """base with values added at index (a scatter-add into base, not into zeros);
+    d/dbase = 1,  d/dvalues = g[index]"""
+    inputs, saves = ("base", "values", "*index"), ("index",)
+
+    @staticmethod
+    def forward(base, values, *index, template, shape):
+        out = np.array(base)
+        where = fill_index(template, index)
+        if index:  # integer arrays may repeat an entry: add at each occurrence
+            np.add.at(out, where, values)
+        else:
+            out[where] += values
+        return out
+
+    @staticmethod
+    def vjp_base(g, *index, template, shape): return g
+
+    @staticmethod
+    def vjp_values(g, *index, template, shape): return g[fill_index(template, index)]
+
+    @staticmethod
+    def jvp_base(t, *index, template, shape): return t
+
+    @staticmethod
+    def jvp_values(t, *index, template, shape):
+        return apply_to(ScatterAdd, t, *index, template=template, shape=shape)
+
+    @classmethod
+    def label(cls, params): return f"index_add [{index_text(params['template'])}]"
+
+
 def index_text(template: Any, names: list[str] | None = None) -> str:
     """An index as code writes it, without the brackets: (slice(None, -1), 0) -> ':-1, 0'; the
     arrays of an index are named by `names` (else i0, i1, ...)."""
@@ -861,6 +919,8 @@ def index_text(template: Any, names: list[str] | None = None) -> str:
             return names[p.k] if names is not None else f"i{p.k}"
         return str(bool(p)) if isinstance(p, bool | np.bool_) else str(int(p))
 
+    if not parts:
+        return "()"  # x[()]: the one element of a 0-d array
     single_array = len(parts) == 1 and isinstance(parts[0], Slot)
     return ", ".join(one(p) for p in parts) + ("," if single_array else "")
 

@@ -91,26 +91,10 @@ def record(op: type[P.Primitive], *args: Any, **params: Any) -> Any:
     out = run_forward(op, arrays, params)
     if parents.count(None) == len(parents):
         return _make(out, None)
-    if engine.tracing is not None:
-        return _make(out, _traced_node(op, parents, arrays, out, params))
     if not (engine.grad_enabled and op.differentiable):
         return _make(out, None)
     return _make(out, Node(op, tuple(parents), op.pick_saved(arrays, out), params or None,
                            out.shape))
-
-
-def _traced_node(op: type[P.Primitive], parents: list, arrays: list, out: np.ndarray,
-                 params: dict) -> Node:
-    """While `compile` traces, every value computed from the inputs is recorded, also one that
-    carries no gradient (a comparison, a value computed under no_grad): the compiled program
-    must recompute it. The node keeps its operands' values for the compiler."""
-    node = Node(op, tuple(parents), op.pick_saved(arrays, out), params or None, out.shape)
-    node.traced = (tuple(arrays), out.dtype)
-    if engine.grad_enabled or not op.differentiable:
-        return node
-    stop = Node(P.StopGradient, (node,), (), None, out.shape)
-    stop.traced = ((out,), out.dtype)
-    return stop
 
 
 def _operator(apply: Any, op: type[P.Primitive], reflected: bool) -> Any:
@@ -118,16 +102,6 @@ def _operator(apply: Any, op: type[P.Primitive], reflected: bool) -> Any:
     if reflected:
         return lambda self, other: apply(op, other, self)
     return lambda self, other: apply(op, self, other)
-
-
-def _refuse_in_trace(t: Tensor, what: str) -> None:
-    if engine.tracing is not None and t._node is not None:
-        raise TraceError(
-            f"compile({engine.tracing}): {what} of a traced value: Python control flow and "
-            "conversions to Python numbers need the value at trace time, but the compiled "
-            "program must work for every input of its signature. Compute it with array "
-            "operations (e.g. where(cond, a, b)), pass the value as a non-array argument (a "
-            "Python number, part of the signature), or use eager mode (value_and_grad).")
 
 
 class ArrayOperators:
@@ -255,15 +229,14 @@ class Tensor(ArrayOperators):
     __slots__ = ("data", "grad", "_node", "__weakref__")
     apply_primitive = staticmethod(record)
 
+    def __new__(cls, data: ArrayLike = None, requires_grad: bool = False) -> Tensor:
+        if cls is Tensor and isinstance(data, Tensor) and type(data) is not Tensor:
+            # a subclass copies its own way (a value being compiled stays traced)
+            return data._constant_copy(requires_grad)
+        return object.__new__(cls)
+
     def __init__(self, data: ArrayLike, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
-            if data._node is not None and engine.tracing is not None:
-                # a copy of a traced value, cut from the graph: the compiled program recomputes it
-                if requires_grad:
-                    _refuse_in_trace(data, "Tensor(..., requires_grad=True)")
-                stopped = record(P.StopGradient, data)
-                self.data, self.grad, self._node = stopped.data, None, stopped._node
-                return
             data = data.data
         if isinstance(data, np.ndarray | np.generic):
             arr = np.array(data)
@@ -331,31 +304,26 @@ class Tensor(ArrayOperators):
         return f"Tensor({body}{extra})"
 
     def item(self) -> Any:
-        _refuse_in_trace(self, ".item()")
         if self.data.size != 1:
             raise ShapeError(f"item(): needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
 
     def __float__(self) -> float:
-        _refuse_in_trace(self, "float()")
         return float(self.item())
 
     def __int__(self) -> int:
-        _refuse_in_trace(self, "int()")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        _refuse_in_trace(self, "bool() (an if, while, and, or)")
         return bool(self.data)
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        _refuse_in_trace(self, ".numpy()")
         return self.data
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory)."""
-        return record(P.StopGradient, self) if engine.tracing else _make(self.data, None)
+        return _make(self.data, None)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (the next backward starts from zero)."""
@@ -377,7 +345,7 @@ class Tensor(ArrayOperators):
                                "computed from has requires_grad=True, or it was made in no_grad)")
         seed = self._seed(grad)
         if create_graph:
-            seed = grad if isinstance(grad, Tensor) else _make(seed, None)
+            seed = grad if isinstance(grad, Tensor) else constant(seed)
             engine.walk(self._node, seed, _accumulate_recorded, retain_graph, lift=_lift)
         else:
             engine.walk(self._node, seed, engine.accumulate_into_leaf, retain_graph)
@@ -399,7 +367,6 @@ class Tensor(ArrayOperators):
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if self._node is not None:
-            _refuse_in_trace(self, "conversion to an ndarray")
             raise TypeError("converting a Tensor that requires grad to an ndarray would drop "
                             "its graph; use .detach().numpy() (or .data) if that is intended, "
                             "and autograd_lite.stack or concatenate to build an array from "
@@ -408,14 +375,28 @@ class Tensor(ArrayOperators):
 
 
 # ---- recorded backward passes ------------------------------------------------------------------
+def constant(x: Any) -> Tensor:
+    """x as a Tensor: itself if it is one, else a constant (no node) of its array."""
+    return x if isinstance(x, Tensor) else _make(np.asarray(x), None)
+
+
+def is_recorded(x: Any) -> bool:
+    """Is x a Tensor on a tape (a gradient can flow through it)?"""
+    return isinstance(x, Tensor) and x._node is not None
+
+
 def _lift(node: Node) -> tuple:
     """The node's saved values as Tensors on the nodes that produced them (constants stay
-    plain), so that the rules, run on them, record their own nodes: a differentiable backward."""
+    plain), so that the rules, run on them, record their own nodes: a differentiable backward.
+    A node's class may say how its values are boxed (`box`: the tracer's nodes box Traced)."""
     parents = node.parents
     lifted = []
     for value, slot in zip(node.saved, node.op.saved_slots(len(parents))):
         source = node if slot < 0 else parents[slot]
-        lifted.append(value if source is None else _make(value, source))
+        if source is None:
+            lifted.append(value)
+        else:
+            lifted.append(getattr(type(source), "box", _make)(value, source))
     return tuple(lifted)
 
 
@@ -424,18 +405,19 @@ def _accumulate_recorded(node: LeafNode, g: Any) -> None:
     tensor = node.tensor()
     if tensor is None:
         return
-    g = g if isinstance(g, Tensor) else _make(np.asarray(g), None)
+    g = constant(g)
     g = _make(np.array(g.data, dtype=tensor.data.dtype), g._node)  # own the buffer
     tensor.grad = g if tensor.grad is None else tensor.grad + g
 
 
-def gradients(output: Tensor, seed: ArrayLike, targets: list[Tensor],
-              retain_graph: bool = True, observe: Any = None) -> list[Tensor | None]:
-    """d(output)/d(target), weighted by `seed`, for each target, as recorded Tensors.
+def gradients(output: Tensor, seed: ArrayLike, targets: list[Tensor], retain_graph: bool = True,
+              create_graph: bool = True, observe: Any = None) -> list[Any]:
+    """d(output)/d(target), weighted by `seed`, for each target.
 
-    Like `torch.autograd.grad(..., create_graph=True)`: no leaf's `.grad` is touched, and each
-    result is a Tensor that remembers how it was computed (None where `output` does not depend
-    on that target). The walk stops below the earliest target.
+    Like `torch.autograd.grad`: no leaf's `.grad` is touched. With `create_graph` each result is
+    a Tensor that remembers how it was computed (the backward pass is recorded); without, the
+    rules run on arrays. None where `output` does not depend on that target. The walk stops
+    below the earliest target.
     """
     if output._node is None or not targets:
         return [None] * len(targets)
@@ -454,15 +436,10 @@ def gradients(output: Tensor, seed: ArrayLike, targets: list[Tensor],
             observe(node)
         return False
 
-    seed = seed if isinstance(seed, Tensor) else _make(np.asarray(seed), None)
-    engine.walk(output._node, seed, lambda node, g: None, retain_graph, lift=_lift,
-                visit=collect)
+    if create_graph:
+        engine.walk(output._node, constant(seed), lambda node, g: None, retain_graph,
+                    lift=_lift, visit=collect)
+    else:
+        engine.walk(output._node, np.asarray(getattr(seed, "data", seed)), lambda node, g: None,
+                    retain_graph, visit=collect)
     return results
-
-
-def traced_input(data: np.ndarray) -> Tensor:
-    """A leaf for an input of a function being compiled (any dtype; never accumulates)."""
-    t = _make(data, None)
-    t._node = LeafNode(t)
-    t._node.traced = ((), data.dtype)
-    return t

@@ -229,6 +229,27 @@ def _scatter_add_primitive(v: Any, index: Any, shape: tuple[int, ...]) -> Any:
     return P.apply_to(P.ScatterAdd, v, *arrays, template=template, shape=shape)
 
 
+def _index_add(base: np.ndarray, v: np.ndarray, index: Any) -> np.ndarray:
+    out = np.array(base, dtype=np.result_type(base, v))
+    np.add.at(out, index, v)
+    return out
+
+
+def _index_add_primitive(base: Any, v: Any, index: Any) -> Any:
+    template, arrays = _index_template(index)
+    return P.apply_to(P.IndexAdd, base, v, *arrays, template=template, shape=np.shape(base))
+
+
+def _index_add_cases() -> st.SearchStrategy[Case]:
+    """(base, values) with values of base[index]'s shape (the index's entries may repeat)."""
+    return ag_index_cases().map(
+        lambda c: Case((c[0], np.asarray(c[0][c[1]] * 0.5 + 0.25, dtype=c[0].dtype)),
+                       {"index": c[1]}))
+
+
+VECTORS = ag_arrays(ag_shapes(min_dims=1, max_dims=1))
+
+
 def _scatter_cases() -> st.SearchStrategy[Case]:
     return ag_index_cases().map(
         lambda c: Case((np.array(c[0][c[1]]),), {"index": c[1], "shape": c[0].shape}))
@@ -449,6 +470,11 @@ TABLE: tuple[Op, ...] = (
         function(F.getitem, label="functions.getitem")), (P.Getitem,)),
     Op("scatter_add", _scatter_cases(), _scatter_add,
        (primitive(P.ScatterAdd, _scatter_add_primitive),), (P.ScatterAdd,)),
+    # written by the compiler's rewrites only
+    Op("compiler_outer", st.tuples(VECTORS, VECTORS).map(lambda ab: Case(ab, {})),
+       np.multiply.outer, (primitive(P.Outer),), (P.Outer,)),
+    Op("index_add", _index_add_cases(), _index_add,
+       (primitive(P.IndexAdd, _index_add_primitive),), (P.IndexAdd,)),
 )
 
 BY_NAME = {op.name: op for op in TABLE}

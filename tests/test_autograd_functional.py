@@ -178,30 +178,37 @@ def scale_rule(monkeypatch, primitive, which, factor):
     monkeypatch.setattr(primitive, "eager_vjps", tuple(rules))
 
 
-def parse_report(message):
-    """The two values in "... tape <value> vs central difference <value>, ..." (a value may be
-    written as a number or as a numpy scalar repr like np.float64(1.5))."""
-    number = r"(?:np\.float64\()?([-+0-9.eEinfa]+)\)?"
-    m = re.search(rf"tape {number} vs central difference {number},", message)
-    assert m, message
-    return float(m.group(1)), float(m.group(2))
+def parse_report(message, k=0):
+    """The two values of the k-th listed entry, "[output (..), input (..)]: derivative <value>,
+    central difference <value>, error ...", and its index (output, input)."""
+    number = r"([-+0-9.eEinfa]+)"
+    entries = re.findall(rf"\[output (\([^)]*\)), input (\([^)]*\))\]: derivative {number}, "
+                         rf"central difference {number}, error", message)
+    assert len(entries) > k, message
+    out, inp, tape, numeric = entries[k]
+    return float(tape), float(numeric)
+
+
+def listed_entries(message):
+    """The (output index, input index) of every entry a GradcheckError lists."""
+    return re.findall(r"\[output (\([^)]*\)), input (\([^)]*\))\]", message)
 
 
 def test_gradcheck_reports_a_wrong_rule(monkeypatch):
-    """tanh's rule off by 10%: the worst entry is the diagonal entry with the largest
-    derivative 1 - tanh^2, i.e. at the x closest to 0."""
+    """tanh's rule off by 10%: gradcheck lists every wrong (diagonal) entry, each with the
+    derivative the rule gave and the central difference."""
     x = np.array([1.0, -0.2, 0.6, 2.0])
     scale_rule(monkeypatch, P.Tanh, 0, 1.1)
     with pytest.raises(GradcheckError) as info:
-        ag.gradcheck(ag.tanh, x)
+        ag.gradcheck(ag.tanh, x, modes=("reverse",))
     message = str(info.value)
-    assert "input 0" in message
-    worst = int(np.argmax(1 - np.tanh(x) ** 2))
-    assert str((worst, worst)) in message, message
-    tape, numeric = parse_report(message)
-    derivative = 1 - np.tanh(x[worst]) ** 2
-    np.testing.assert_allclose(tape, 1.1 * derivative, rtol=1e-12)
-    np.testing.assert_allclose(numeric, derivative, rtol=1e-8)
+    assert "reverse mode, input 0" in message and "4 of 16 derivative entries" in message
+    for k in range(4):
+        tape, numeric = parse_report(message, k)
+        derivative = 1 - np.tanh(x[k]) ** 2
+        np.testing.assert_allclose(tape, 1.1 * derivative, rtol=1e-12)
+        np.testing.assert_allclose(numeric, derivative, rtol=1e-8)
+    assert listed_entries(message) == [(f"({k},)", f"({k},)") for k in range(4)]
 
 
 def test_gradcheck_names_the_second_input(monkeypatch):
@@ -211,11 +218,10 @@ def test_gradcheck_names_the_second_input(monkeypatch):
     with pytest.raises(GradcheckError) as info:
         ag.gradcheck(lambda p, q: p * q, a, b)
     message = str(info.value)
-    assert "input 1" in message
-    worst = int(np.argmax(np.abs(a)))  # d(a*b)/db = a: the error |a| is largest there
-    assert str((worst, worst)) in message, message
-    tape, numeric = parse_report(message)
-    np.testing.assert_allclose([tape, numeric], [2 * a[worst], a[worst]], rtol=1e-8)
+    assert "input 1" in message and "input 0" not in message
+    assert listed_entries(message) == [(f"({k},)", f"({k},)") for k in range(3)]
+    for k in range(3):  # d(a*b)/db = a, reported as 2a
+        np.testing.assert_allclose(parse_report(message, k), [2 * a[k], a[k]], rtol=1e-8)
 
 
 def test_gradcheck_catches_a_dropped_broadcast_factor(monkeypatch):

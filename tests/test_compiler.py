@@ -36,8 +36,11 @@ from hypothesis.extra import numpy as hnp
 
 import autograd_lite as ag
 from autograd_lite import Tensor, TraceError
-from autograd_lite.compiler import PASSES
+from autograd_lite.compiler import PASSES as SHARED_PASSES
+from autograd_lite.compiler.numpy_backend import NUMPY
 from autograd_lite.compiler.trace import trace
+
+PASSES = (*SHARED_PASSES, *NUMPY.passes)  # the numpy backend's pipeline
 
 RTOL = 1e-12
 F32_RTOL = 1e-5
@@ -560,11 +563,10 @@ def test_no_constant_of_a_program_depends_on_the_tracing_values(name):
         first, second = [X_SIGNED], [-2.0 * X_SIGNED[::-1]]
     programs = []
     for args in (first, second):
-        program = trace(f, args, (0,), name)
-        program.arguments = [f"a{i}" for i in range(len(args))]
+        program = trace(f, args, (0,), name, [f"a{i}" for i in range(len(args))])
         for _, run in PASSES:
             program = run(program)
-        programs.append(generate(program, "g", True, "the signature"))
+        programs.append(generate(program, "g", True, "the signature", NUMPY))
     (source_1, namespace_1), (source_2, namespace_2) = programs
     assert source_1 == source_2
     constants = [k for k in namespace_1 if re.fullmatch(r"c\d+", k)]

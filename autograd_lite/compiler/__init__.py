@@ -2,9 +2,10 @@
 
 The first call for an input signature (the shapes and dtypes of the array arguments, the values
 of the others) runs f on traced inputs, records the backward pass with the rules themselves,
-optimises the joint program (`passes.py`) and writes it as Python source with one line per
-remaining operation (`codegen.py`), compiled once. Later calls with that signature only run the
-generated function: no tape, no Python per recorded operation.
+optimises the joint program (`passes.py`, `rewrite.py`) and writes it as Python source with one
+line per remaining operation (`codegen.py`, printed by a backend's table: `numpy_backend.py`),
+compiled once. Later calls with that signature only run the generated function: no tape, no
+Python per recorded operation.
 
     cf = autograd_lite.compile(loss, argnums=(0, 1))
     value, (gW, gw) = cf(W, w, X, y)    # equal to value_and_grad(loss, (0, 1)) to rounding
@@ -12,44 +13,49 @@ generated function: no tape, no Python per recorded operation.
     cf.stats                            # equations after each pass, bytes, times
 
 What the program computes is recomputed on every call from the inputs (masks and comparisons
-too); nothing computed from the tracing inputs' values is kept. Python control flow on a traced
-value (`if t > 0:`, `float(t)`, `t.item()`) raises `TraceError` when tracing. f must be a pure
-function of its arguments: a value it reads from elsewhere (a closure, `.data`) is a constant of
-the trace.
+too). Values f reads from outside its arguments follow one rule, eager's: arrays and numbers
+that f's own code names in its closure or its module's globals are read at every call (the
+arrays are hidden inputs of the program; a changed number, or an array of another shape or
+dtype, traces again). Any other array f reaches (an attribute, a dict entry) is read by
+reference when the program runs, and nothing is computed from it at compile time, so a value
+and its gradient always come from the same data. Python control flow on a traced value
+(`if t > 0:`, `float(t)`, `t.item()`) raises `TraceError` when tracing.
 """
 
 from __future__ import annotations
 
 import time
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from ..arguments import ArgNums, float_array, normalise_argnums, single
 from ..errors import DTypeError
 from ..functional import inside_transformation, value_and_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, is_recorded
 from . import passes
-from .codegen import build, generate
-from .passes import allocated_bytes
-from .trace import parameter_names, trace
+from .codegen import Backend, build, generate
+from .numpy_backend import NUMPY
+from .rewrite import simplify
+from .trace import identifier, parameter_names, trace
 
+#: The passes every backend runs, in order; a backend appends its own (`Backend.passes`).
 PASSES = (
     ("dead code", passes.eliminate_dead_code),
     ("constants", passes.fold_constants),
     ("common subexpressions", passes.eliminate_common_subexpressions),
-    ("algebra", passes.simplify),
+    ("algebra", simplify),
     ("dead code again", passes.eliminate_dead_code),
     ("common subexpressions again", passes.eliminate_common_subexpressions),
-    ("layout", passes.choose_layout),
-    ("buffers", passes.plan_buffers),
 )
 
 
 def _key(args: Sequence[Any]) -> tuple | None:
     """The signature of arguments that need no conversion (ndarrays and numbers), else None:
     an array's shape and dtype, a number's type and value (floats by their exact bits, so that
-    -0.0 and 0.0 differ and nan equals nan)."""
+    -0.0 and 0.0 differ and nan equals nan), a tuple of ints as itself."""
     key = []  # two entries per argument: (shape, dtype) or (type, value)
     for a in args:
         kind = type(a)
@@ -61,9 +67,64 @@ def _key(args: Sequence[Any]) -> tuple | None:
             key += kind, a
         elif isinstance(a, np.generic) and a.dtype.kind in "biuf":
             key += kind, a.tobytes()
+        elif kind is tuple and all(type(i) is int for i in a):  # an axis, a shape
+            key += kind, a
         else:
             return None
     return tuple(key)
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    """The global names a code object (and the code nested in it: lambdas, comprehensions)
+    reads."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+class _Binding:
+    """A name f reads from outside: a closure cell or a key of f's module globals."""
+
+    __slots__ = ("name", "cell", "scope")
+
+    def __init__(self, name: str, cell: Any = None, scope: dict | None = None) -> None:
+        self.name, self.cell, self.scope = name, cell, scope
+
+    def get(self) -> Any:
+        if self.cell is not None:
+            try:
+                return self.cell.cell_contents
+            except ValueError:  # an empty cell (a variable assigned later)
+                return None
+        return self.scope.get(self.name)
+
+    def put(self, value: Any) -> Callable[[], None]:
+        """Bind the name to `value`; returns the function that binds it back."""
+        previous = self.get()
+        if self.cell is not None:
+            self.cell.cell_contents = value
+            return lambda: setattr(self.cell, "cell_contents", previous)
+        self.scope[self.name] = value
+        return lambda: self.scope.__setitem__(self.name, previous)
+
+
+def _bindings(f: Callable[..., Any]) -> list[_Binding]:
+    """The closure variables and globals f's code reads (those that may hold data)."""
+    f = getattr(f, "__func__", f)  # a bound method's function
+    code = getattr(f, "__code__", None)
+    if code is None:
+        return []
+    cells = [_Binding(n, cell=c) for n, c in zip(code.co_freevars, f.__closure__ or ())]
+    scope = f.__globals__
+    return cells + [_Binding(n, scope=scope) for n in sorted(_code_names(code)) if n in scope]
+
+
+def _is_data(v: Any) -> bool:
+    """Arrays and numbers: what a name read from outside contributes to the program."""
+    return type(v) in (np.ndarray, float, int, bool) or (
+        isinstance(v, np.generic) and v.dtype.kind in "biuf")
 
 
 class CompiledFunction:
@@ -72,51 +133,61 @@ class CompiledFunction:
 
     value_and_grad = True  # gradcheck checks the gradients it returns
 
-    def __init__(self, f: Callable[..., Any], argnums: int | Sequence[int] = 0,
-                 cache_size: int = 8) -> None:
+    def __init__(self, f: Callable[..., Any], argnums: ArgNums = 0, cache_size: int = 8,
+                 backend: Backend = NUMPY) -> None:
         self.function = f
         self.argnums = argnums
-        self.name = getattr(f, "__name__", "f").replace("<lambda>", "lambda")
+        self.name = identifier(getattr(f, "__name__", "f").replace("<lambda>", "lambda"))
         self.cache_size = cache_size
+        self.backend = backend
         self.traces = 0
         self.source: str | None = None
         self.stats: dict[str, Any] = {}
         self._cache: dict[tuple, Callable[..., Any]] = {}
+        self._bindings = _bindings(f)
+
+    def _hidden(self) -> list[Any]:
+        """The current values of the names f reads from outside that hold data (None else)."""
+        return [v if _is_data(v) else None for v in (b.get() for b in self._bindings)]
 
     def __call__(self, *args: Any) -> tuple[float, Any]:
-        program = self._cache.get(_key(args))
+        hidden = self._hidden() if self._bindings else ()
+        key = _key(args)
+        program = self._cache.get((key, _hidden_key(hidden)) if hidden else key)
         if program is None:
-            if inside_transformation() and any(isinstance(a, Tensor) and a._node is not None
+            if inside_transformation() and any(is_recorded(a) or hasattr(a, "primal")
                                                for a in args):
                 # inside a transformation (or a trace) on the tape: differentiate f there, so
                 # that the enclosing computation sees its graph instead of constant numbers
                 return value_and_grad(self.function, self.argnums)(*args)
             args = self._normalise(args)
             key = _key(args)
+            if hidden:
+                key = (key, _hidden_key(hidden))
             program = self._cache.get(key)
             if program is None:
-                program = self._compile(args, key)
+                program = self._compile(args, key, hidden)
+        if hidden:
+            return program(*args, *(v for v in hidden if type(v) is np.ndarray))
         return program(*args)
 
     def _normalise(self, args: Sequence[Any]) -> list[Any]:
         """Arrays as ndarrays (differentiated ones floating), numbers as Python numbers."""
-        nums = self._nums(len(args))
+        nums = normalise_argnums(self.argnums, len(args), f"compile({self.name})")
         out = []
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 a = a.data
             if i in nums:
-                a = np.asarray(a)
-                if a.dtype.kind not in "biuf":
-                    raise DTypeError(f"compile({self.name}): argument {i} of dtype {a.dtype} is "
-                                     "not real; autograd_lite differentiates real functions")
-                a = a if a.dtype.kind == "f" else a.astype(np.float64)
+                a = float_array(a, f"compile({self.name})")
             elif isinstance(a, np.ndarray):
                 a = np.asarray(a)  # a subclass (np.memmap) as the ndarray the key knows
             elif isinstance(a, np.generic):
                 pass  # a number, part of the signature (a numpy scalar keeps its type)
             elif isinstance(a, bool | int | float):  # a subclass (IntEnum) as the built-in
                 a = bool(a) if isinstance(a, bool) else int(a) if isinstance(a, int) else float(a)
+            elif isinstance(a, tuple) and all(type(i) is int for i in a):
+                pass  # an axis or a shape, part of the signature
             else:
                 try:
                     a = np.asarray(a)
@@ -124,38 +195,32 @@ class CompiledFunction:
                     a = None
                 if a is None or a.dtype.kind not in "biuf":
                     raise DTypeError(f"compile({self.name}): argument {i} "
-                                     f"({type(args[i]).__name__}) is neither an array nor a "
-                                     "number")
+                                     f"({type(args[i]).__name__}) is neither an array, a "
+                                     "number nor a tuple of ints")
             out.append(a)
         return out
 
-    def _nums(self, n: int) -> tuple[int, ...]:
-        nums = (self.argnums,) if isinstance(self.argnums, int) else tuple(self.argnums)
-        for i in nums:
-            if not -n <= i < n:
-                raise IndexError(f"argnums {i} is out of range for {n} positional arguments")
-        return tuple(i % n for i in nums)
-
-    def _compile(self, args: list[Any], key: tuple) -> Callable[..., Any]:
+    def _compile(self, args: list[Any], key: Any, hidden: Sequence[Any]) -> Callable[..., Any]:
         start = time.perf_counter()
-        if key is None:
-            raise DTypeError(f"compile({self.name}): an argument is neither an array nor a real "
-                             "number of a built-in type")
-        program = trace(self.function, args, self._nums(len(args)), self.name)
+        nums = normalise_argnums(self.argnums, len(args), f"compile({self.name})")
+        arrays = [(b, v) for b, v in zip(self._bindings, hidden) if type(v) is np.ndarray]
+        names = parameter_names(self.function, len(args), self.backend.reserved,
+                                [b.name for b, _ in arrays])
+        program = trace(self.function, args, nums, self.name, names,
+                        [(v, b.put) for b, v in arrays])
         traced = time.perf_counter()
-        program.arguments = parameter_names(self.function, len(args))
         counts = {"traced": len(program.eqns)}
-        for name, run in PASSES:
+        for name, run in (*PASSES, *self.backend.passes):
             program = run(program)
             counts[name] = len(program.eqns)
         signature = ", ".join(
             f"{n} {a.dtype} {a.shape}" if isinstance(a, np.ndarray) else f"{n} = {a!r}"
-            for n, a in zip(program.arguments, args))
+            for n, a in zip(program.arguments, [*args, *(v for _, v in arrays)]))
         function_name = f"{self.name}_value_and_grad"
-        source, namespace = generate(program, function_name, isinstance(self.argnums, int),
-                                     signature)
+        source, namespace = generate(program, function_name, single(self.argnums), signature,
+                                     self.backend)
         function = build(source, namespace, function_name)
-        fresh, reused = allocated_bytes(program)
+        fresh, reused = passes.allocated_bytes(program)
         self.traces += 1
         self.source = source
         self.stats = {
@@ -169,6 +234,10 @@ class CompiledFunction:
         return function
 
 
-def compile(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> CompiledFunction:  # noqa: A001
+def _hidden_key(hidden: Sequence[Any]) -> tuple:
+    return tuple(None if v is None else _key([v]) for v in hidden)
+
+
+def compile(f: Callable[..., Any], argnums: ArgNums = 0) -> CompiledFunction:  # noqa: A001
     """f compiled to a straight-line numpy program with `value_and_grad(f, argnums)` semantics."""
     return CompiledFunction(f, argnums)

@@ -2,63 +2,94 @@
 
 The source is for people too: named inputs, values numbered in order, a comment on each line
 naming the primitive (and, in the backward pass, the forward value whose rule wrote it).
+
+How each primitive prints is not decided here: a `Backend` holds one `Lowering` per primitive
+(JAX registers one lowering per primitive per platform the same way), and this writer only
+assembles lines from them. A primitive without an entry is printed as a call of its own
+`forward` by name (a user-defined primitive, for instance), so every primitive prints.
 """
 
 from __future__ import annotations
 
 import builtins
 import linecache
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .. import ops as P
 from .ir import Eqn, Operand, Program, Var
-from .passes import IndexAdd, Outer, aliases_input
-
-IN_PLACE = {P.Add: "+", P.Sub: "-", P.Mul: "*", P.Div: "/"}
 
 
-def _float_literal(v: float) -> str:
-    """A float as Python reads it back (inf and nan through numpy's names)."""
-    if v != v:
-        return "np.nan"
-    if v in (np.inf, -np.inf):
-        return "np.inf" if v > 0 else "-np.inf"
+@dataclass(frozen=True)
+class Lowering:
+    """How one primitive prints.
+
+    `expr(e, ins)`: the expression of e's result, from its operands' texts;
+    `into(e, ins, target)`: the statement that writes the result into the dead array `target`
+    (numpy's `out=`; `target += b` where `target` is the first operand), if the backend can;
+    `in_place(e, ins)`: the statement that updates the first operand's array in place
+    (`base[index] += values`), for the primitives that `updates_in_place`.
+    """
+
+    expr: Callable[[Eqn, Sequence[str]], str]
+    into: Callable[[Eqn, Sequence[str], str], str] | None = None
+    in_place: Callable[[Eqn, Sequence[str]], str] | None = None
+
+
+@dataclass
+class Backend:
+    """A target of the printer: its table of lowerings, and how it writes numbers and results.
+
+    `module` is the name the generated code calls the array module by (np, jnp); `namespace`
+    what the generated code may call (the module and helper functions).
+    """
+
+    name: str
+    module: str
+    table: dict[type, Lowering]
+    namespace: dict[str, Any]
+    value: Callable[[str, Var], str]  # the loss as the caller gets it
+    copy: Callable[[str, np.dtype], str]  # an output the caller may keep, as a fresh array
+    passes: tuple = ()  # the backend-specific passes that follow the shared ones
+    reserved: frozenset[str] = field(default_factory=frozenset)
+
+    def lowering(self, op: type) -> Lowering | None:
+        return self.table.get(op)
+
+    def writes_out(self, op: type) -> bool:
+        entry = self.table.get(op)
+        return entry is not None and entry.into is not None
+
+    def updates_in_place(self, op: type) -> bool:
+        entry = self.table.get(op)
+        return entry is not None and entry.in_place is not None
+
+    def number(self, v: float) -> str:
+        """A float as this backend reads it back (inf and nan through the module's names)."""
+        if v != v:
+            return f"{self.module}.nan"
+        if math.isinf(v):
+            return f"{self.module}.inf" if v > 0 else f"-{self.module}.inf"
+        return repr(v)
+
+
+def param_text(v: Any, backend: Backend) -> str:
+    """A parameter as code: dtypes by the module's name for them, numbers as literals."""
+    if isinstance(v, np.dtype):
+        return f"{backend.module}.{v.name}"
+    if isinstance(v, float):
+        return backend.number(v)
     return repr(v)
 
 
-def _index_add(base: np.ndarray, values: Any, index: Any) -> np.ndarray:
-    """base[index] += values in place (basic indexing: no entry twice), returning base."""
-    base[index] += values
-    return base
-
-
-def _index_add_at(base: np.ndarray, values: Any, index: Any) -> np.ndarray:
-    """base with values added at index in place, each repeated integer index adding again."""
-    np.add.at(base, index, values)
-    return base
-
-
-def _scatter(values: Any, shape: tuple[int, ...], index: Any) -> np.ndarray:
-    """zeros(shape) with values at a basic index (no entry twice: plain assignment)."""
-    out = np.zeros(shape, dtype=np.result_type(values))
-    out[index] = values
-    return out
-
-
-def _scatter_add(values: Any, shape: tuple[int, ...], index: Any) -> np.ndarray:
-    """zeros(shape) with values added at index (repeated integer indices add up)."""
-    return _index_add_at(np.zeros(shape, dtype=np.result_type(values)), values, index)
-
-
 class _Writer:
-    def __init__(self, program: Program) -> None:
-        self.program = program
+    def __init__(self, program: Program, backend: Backend) -> None:
+        self.program, self.backend = program, backend
         self.names: dict[int, str] = {id(v): v.name for v in program.inputs}
-        self.namespace: dict[str, Any] = {"np": np, "index_add": _index_add,
-                                          "index_add_at": _index_add_at,
-                                          "scatter_add": _scatter_add, "scatter": _scatter}
+        self.namespace: dict[str, Any] = dict(backend.namespace)
         self.constants: list[str] = []
         self.count = 0  # values named so far
 
@@ -74,137 +105,85 @@ class _Writer:
         if isinstance(v, int):  # beside float64 arrays as a float: numpy int scalars are slower
             return repr(float(v)) if weak_is_safe and abs(v) < 2**53 else repr(v)
         if isinstance(v, float):
-            return _float_literal(v)
+            return self.backend.number(v)
+        module = self.backend.module
         if isinstance(v, np.ndarray | np.generic) and v.ndim == 0 and v.dtype.kind in "fiub":
-            number = _float_literal(float(v)) if v.dtype.kind == "f" else repr(v.item())
+            number = self.backend.number(float(v)) if v.dtype.kind == "f" else repr(v.item())
             return number if weak_is_safe and v.dtype == np.float64 else (
-                f"np.{v.dtype.name}({number})")
+                f"{module}.{v.dtype.name}({number})")
         label = f"c{len(self.constants)}"
         self.namespace[label] = v
         self.constants.append(f"{label}: {np.asarray(v).dtype} {np.shape(v)}")
         return label
 
-    def _operands(self, e: Eqn) -> list[str]:
+    def operands(self, e: Eqn) -> list[str]:
         weak = all(x.dtype == np.float64 for x in e.ins if isinstance(x, Var))
         return [self.name(x, weak) for x in e.ins]
 
+    def lowering(self, op: type) -> Lowering:
+        """The backend's entry, or a call of the primitive's own forward by its name."""
+        entry = self.backend.lowering(op)
+        if entry is not None:
+            return entry
+        name = op.name
+        while self.namespace.get(name, op.forward) is not op.forward:
+            name += "_"  # two primitives of one name (user-defined ones)
+        self.namespace[name] = op.forward
+        backend = self.backend
+
+        def call(e: Eqn, ins: Sequence[str]) -> str:
+            keywords = [f"{k}={param_text(v, backend)}" for k, v in e.params.items()]
+            return f"{name}({', '.join([*ins, *keywords])})"
+
+        return Lowering(call)
+
     def statement(self, e: Eqn) -> str:
-        """One line: `vK = expression`, or, for a result written into a dead array (which then
+        """One line: `vK = expression`; or, for a result written into a dead array (which then
         goes on under that array's name), the in-place form: `v2 += v3`, `np.tanh(v2, out=v2)`,
         `v9[-1] += v8`."""
-        if e.buffer is None:
-            self.names[id(e.out)] = name = f"v{self.count + 1}"
-            self.count += 1
-            return f"{name} = {self.expression(e)}"
-        target = self.names[id(e.out)] = self.names[id(e.buffer)]
-        ins, op = self._operands(e), e.op
-        if op is IndexAdd:
-            index = P.index_text(e.params["template"], ins[2:])
-            if len(ins) > 2:  # integer arrays may repeat an entry: add at each occurrence
-                return f"np.add.at({target}, np.s_[{index}], {ins[1]})"
-            return f"{target}[{index}] += {ins[1]}"
-        symbol = IN_PLACE.get(op)
-        if symbol and ins[0] == target:
-            return f"{target} {symbol}= {ins[1]}"
-        if symbol and op in (P.Add, P.Mul) and ins[1] == target:
-            return f"{target} {symbol}= {ins[0]}"
-        return f"np.{op.ufunc.__name__}({', '.join(ins)}, out={target})"
-
-    def expression(self, e: Eqn) -> str:
-        op, p = e.op, e.params
-        ins = self._operands(e)
-        if op is P.Matmul and e.layout == "F":
-            return f"({ins[1]}.T @ {ins[0]}.T).T"
-        if op is Outer:
-            return (f"np.multiply.outer({ins[1]}, {ins[0]}).T" if e.layout == "F"
-                    else f"np.multiply.outer({ins[0]}, {ins[1]})")
-        if op is P.Getitem:
-            return f"{ins[0]}[{P.index_text(p['template'], ins[1:])}]"
-        if op is P.ScatterAdd:
-            index = P.index_text(p["template"], ins[1:])
-            helper = "scatter_add" if len(ins) > 1 else "scatter"
-            return f"{helper}({ins[0]}, {p['shape']}, np.s_[{index}])"
-        if op is IndexAdd:  # into a copy of the base (written in place, see `statement`)
-            helper = "index_add_at" if len(ins) > 2 else "index_add"
-            index = P.index_text(p["template"], ins[2:])
-            return f"{helper}({ins[0]}.copy(), {ins[1]}, np.s_[{index}])"
-        if op in (P.Sum, P.Mean):
-            axis = p["axis"]
-            args = ([] if axis is None else [f"axis={axis[0] if len(axis) == 1 else axis}"]) + (
-                ["keepdims=True"] if p["keepdims"] else [])
-            return f"{ins[0]}.{op.name}({', '.join(args)})"
-        if op is P.Transpose:
-            reverse = tuple(reversed(range(len(p["axes"]))))
-            return f"{ins[0]}.T" if p["axes"] == reverse else f"{ins[0]}.transpose({p['axes']})"
-        if op is P.Reshape:
-            return f"{ins[0]}.reshape({p['new_shape']})"
-        if op is P.Pow:
-            return f"{ins[0]} ** {p['p']!r}"
-        if op is P.Cast:
-            return f"{ins[0]}.astype(np.{p['dtype'].name})"
-        if op is P.Einsum:
-            return f"np.einsum({p['subscripts']!r}, {', '.join(ins)})"
-        if op is P.Concatenate:
-            return f"np.concatenate(({', '.join(ins)},), axis={p['axis']})"
-        if op.code is not None:
-            names = [n.lstrip("*") for n in op.inputs]
-            return op.code.format(**dict(zip(names, ins)), **{k: repr(v) for k, v in p.items()})
-        self.namespace[op.name] = op.forward
-        return f"{op.name}({', '.join(ins + [f'{k}={v!r}' for k, v in p.items()])})"
+        lowering, ins = self.lowering(e.op), self.operands(e)
+        if e.in_place:
+            self.names[id(e.out)] = ins[0]
+            return lowering.in_place(e, ins)
+        if e.buffer is not None:
+            target = self.names[id(e.out)] = self.names[id(e.buffer)]
+            return lowering.into(e, ins, target)
+        self.count += 1
+        name = self.names[id(e.out)] = f"v{self.count}"
+        return f"{name} = {lowering.expr(e, ins)}"
 
     def comment(self, e: Eqn) -> str:
+        label = e.op.label(e.params)
         if e.note == "forward":
-            return op_label(e)
+            return label
         origin = e.origin
         where = f" {self.names[id(origin)]}" if origin is not None and id(origin) in self.names \
             else ""
-        return f"{op_label(e)}  ({e.note}{where})"
+        return f"{label}  ({e.note}{where})"
 
-    def outputs(self) -> tuple[list[str], list[str]]:
-        """The return values, copied where the caller must not get a shared or foreign array."""
-        program = self.program
-        roots: dict[int, Any] = {id(v): None for v in program.inputs}  # None: not ours
-        for e in program.eqns:
-            if aliases_input(e):
-                source = e.ins[0]
-                roots[id(e.out)] = roots.get(id(source)) if isinstance(source, Var) else None
-            elif e.buffer is not None:
-                roots[id(e.out)] = roots.get(id(e.buffer), id(e.buffer))
-            else:
-                roots[id(e.out)] = id(e.out)
+    def outputs(self) -> list[str]:
+        """The return values: the loss as a number, each gradient as an array the caller owns
+        (copied unless the buffer plan found it is an array of the program's own)."""
+        program, backend = self.program, self.backend
         value, *grads = program.outputs
-        lines = []
-        if isinstance(value, Var):  # float() of a numpy float costs a tenth of .item()
-            name = self.name(value)
-            value_text = f"float({name})" if value.dtype.kind == "f" else f"{name}.item()"
+        if isinstance(value, Var):
+            texts = [backend.value(self.name(value), value)]
         else:
-            value_text = _float_literal(float(np.asarray(value.value).item()))
-        returned: set[int] = set()
-        texts = []
-        for g, dtype in zip(grads, program.output_dtypes):
-            root = roots.get(id(g)) if isinstance(g, Var) else None
-            if (root is None or root in returned or g.dtype != dtype or not g.shape):
-                texts.append(f"np.array({self.name(g)}, dtype=np.{dtype.name})")
-            else:
+            texts = [backend.number(float(np.asarray(value.value).reshape(-1)[0]))]
+        for k, (g, dtype) in enumerate(zip(grads, program.output_dtypes), start=1):
+            if k in program.fresh_outputs and g.dtype == dtype:
                 texts.append(self.name(g))
-            if root is not None:
-                returned.add(root)
-        return lines, [value_text, *texts]
+            else:
+                texts.append(backend.copy(self.name(g), dtype))
+        return texts
 
 
-def op_label(e: Eqn) -> str:
-    label = getattr(e.op, "label", None)
-    return label(e.params) if label is not None and isinstance(e.op, type) and issubclass(
-        e.op, P.Primitive) else e.op.name
-
-
-def generate(program: Program, function_name: str, single: bool,
-             signature: str) -> tuple[str, dict[str, Any]]:
+def generate(program: Program, function_name: str, single: bool, signature: str,
+             backend: Backend) -> tuple[str, dict[str, Any]]:
     """The source of `function_name(*arguments) -> (value, gradients)` and its namespace."""
-    w = _Writer(program)
+    w = _Writer(program, backend)
     body = [(w.statement(e), w.comment(e)) for e in program.eqns]
-    _, returns = w.outputs()
-    value, *grads = returns
+    value, *grads = w.outputs()
     gradient_text = grads[0] if single else "(" + ", ".join(grads) + ("," if len(grads) == 1
                                                                        else "") + ")"
     width = max([len(code) for code, _ in body] + [0]) + 4
@@ -212,6 +191,9 @@ def generate(program: Program, function_name: str, single: bool,
              f'    """Generated by autograd_lite.compile from {program.name}: the value and the '
              'gradient(s).',
              f"    Traced for {signature}."]
+    if program.hidden:
+        lines.append(f"    Read at each call from {program.name}'s closure or globals: "
+                     f"{', '.join(program.hidden)}.")
     if w.constants:
         lines.append("    Constants: " + "; ".join(w.constants) + ".")
     lines[-1] += '"""'

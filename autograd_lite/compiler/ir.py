@@ -1,23 +1,26 @@
 """The compiler's program: a typed straight-line list of equations (like a printed jaxpr).
 
-A `Program` has input variables (the array arguments, in order), equations `out = op(ins)` in an
-order that respects their data flow, and outputs (the value, then one gradient per
-differentiated argument). An operand is a `Var` (an input or an equation's result) or a `Const`
-(a number or an array that does not depend on the inputs). `from_graph` builds a program from
-the nodes that tracing recorded.
+A `Program` has input variables (the array arguments, in order, then the arrays the function
+reads from its closure or its module's globals), equations `out = op(ins)` in an order that
+respects their data flow, and outputs (the value, then one gradient per differentiated
+argument). An operand is a `Var` (an input or an equation's result) or a `Const` (a number, or
+an array that does not depend on the inputs). `from_graph` builds a program from the nodes that
+tracing recorded.
+
+Programs are values: every pass returns a new `Program` with new `Eqn`s where it changed one,
+and never mutates its input (the `Var`s, which are only names for values, are shared).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from ..engine import Node
 
-
-@dataclass(eq=False)
+@dataclass(eq=False, frozen=True)
 class Var:
     """A value the program computes or receives: its name in the generated code, shape, dtype."""
 
@@ -27,12 +30,22 @@ class Var:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, frozen=True)
 class Const:
-    """A value fixed when the program was traced (it depends on no input)."""
+    """A value fixed when the program was traced (it depends on no input).
+
+    Numbers and one-number arrays (0-d, or a scalar broadcast by zero strides) are copied when
+    traced, so the compiler may compute with them. Any other array is held by reference and
+    only ever read when the program runs: the compiler never computes anything from its values
+    (`foldable` is False), so a value and its gradient always come from the same data.
+    """
 
     value: Any
 
@@ -43,6 +56,10 @@ class Const:
     @property
     def dtype(self) -> np.dtype:
         return np.result_type(self.value)
+
+    @property
+    def foldable(self) -> bool:
+        return not isinstance(self.value, np.ndarray) or _copied_when_traced(self.value)
 
     def scalar(self) -> float | None:
         """The one number this constant holds everywhere (a scalar, or a scalar broadcast by
@@ -59,75 +76,90 @@ class Const:
 Operand = Var | Const
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, frozen=True)
 class Eqn:
     """out = op(*ins, **params). `note` says where it comes from (the forward pass, or the rule
     of which node); `layout` and `buffer` are set by the layout and buffer passes."""
 
-    op: Any  # a Primitive subclass (ops.py) or a compiler-only operation (passes.py)
-    ins: list[Operand]
+    op: Any  # a Primitive subclass (ops.py)
+    ins: tuple[Operand, ...]
     params: dict
     out: Var
     note: str = ""
     origin: Var | None = None  # for a line of the backward pass: the forward value whose rule
     layout: str | None = None  # "F": a tall matmul computed column-major
     buffer: Var | None = None  # write the result into this dead variable's array (out=)
+    in_place: bool = False  # the result updates its first operand's (dead) array in place
+
+    def with_ins(self, ins: Any) -> Eqn:
+        ins = tuple(ins)
+        return self if all(a is b for a, b in zip(ins, self.ins)) else replace(self, ins=ins)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Program:
     name: str
-    inputs: list[Var]
-    eqns: list[Eqn]
-    outputs: list[Operand]
-    output_dtypes: list[np.dtype] = field(default_factory=list)  # the gradients' leaf dtypes
-    arguments: list[str] = field(default_factory=list)  # every argument's name, in order
+    inputs: tuple[Var, ...]
+    eqns: tuple[Eqn, ...]
+    outputs: tuple[Operand, ...]
+    output_dtypes: tuple[np.dtype, ...] = ()  # the gradients' leaf dtypes
+    arguments: tuple[str, ...] = ()  # every argument's name, in order, then the hidden inputs'
+    hidden: tuple[str, ...] = ()  # names read from f's closure or globals at each call
+    fresh_outputs: frozenset[int] = field(default_factory=frozenset)  # outputs (by position)
+    # that are arrays of their own, which the caller may keep and write (set by plan_buffers)
 
-    def uses(self) -> dict[int, int]:
-        """How many times each Var (by id) is read, by equations and outputs."""
-        count: dict[int, int] = {}
-        for e in self.eqns:
-            for x in e.ins:
-                if isinstance(x, Var):
-                    count[id(x)] = count.get(id(x), 0) + 1
-        for x in self.outputs:
-            if isinstance(x, Var):
-                count[id(x)] = count.get(id(x), 0) + 1
-        return count
+    def but(self, **changes: Any) -> Program:
+        """A copy with some fields changed (tuples for the sequences)."""
+        return replace(self, **{k: tuple(v) if isinstance(v, list) else v
+                                for k, v in changes.items()})
 
 
-def from_graph(name: str, inputs: list[tuple[str, Node]], outputs: list[Any],
-               origins: dict[int, Node]) -> Program:
+def from_graph(name: str, inputs: list[tuple[str, Any, np.dtype]], outputs: list[Any],
+               origins: dict[int, Any], recorded: type) -> Program:
     """The program that the recorded nodes describe.
 
-    `inputs`: (parameter name, leaf node) per array argument; `outputs`: per output a Node, or a
-    constant value; `origins`: per node of the backward pass (by seq), the forward node whose
-    rule recorded it. A leaf that is not an input (a Tensor the function closes over) is a
-    constant: its value now.
+    `inputs`: (parameter name, leaf node, dtype) per array input; `outputs`: per output a node,
+    or a constant value; `origins`: per node of the backward pass (by seq), the forward node
+    whose rule recorded it; `recorded`: the node class of this trace (its nodes keep their
+    operands' values and output dtype). A node of another class (an eager Tensor the function
+    closes over) is a constant: its value now.
     """
     var: dict[int, Var] = {}
     program_inputs = []
-    for arg_name, node in inputs:
-        v = Var(arg_name, tuple(node.shape), node.traced[1])
+    for arg_name, node, dtype in inputs:
+        v = Var(arg_name, tuple(node.shape), np.dtype(dtype))
         var[node.seq] = v
         program_inputs.append(v)
-    seen: dict[int, Node] = {}
-    stack = [o for o in outputs if isinstance(o, Node)]
+    seen: dict[int, Any] = {}
+    stack = [o for o in outputs if isinstance(o, recorded)]
     while stack:
         node = stack.pop()
-        if node.seq in seen or node.seq in var or not hasattr(node, "traced"):
-            continue  # an input, or a value not recorded by this trace: a constant
+        if node.seq in seen or node.seq in var:
+            continue  # an input, or seen
         seen[node.seq] = node
-        stack.extend(p for p in node.parents if p is not None)
+        stack.extend(p for p in node.parents if isinstance(p, recorded))
     eqns = []
     for k, node in enumerate(sorted(seen.values(), key=lambda n: n.seq)):
-        operands, dtype = node.traced
-        ins = [var[p.seq] if p is not None and p.seq in var else Const(value)
-               for p, value in zip(node.parents, operands)]
-        out = var[node.seq] = Var(f"v{k}", tuple(node.shape), dtype)
+        ins = tuple(var[p.seq] if p is not None and p.seq in var else constant(value)
+                    for p, value in zip(node.parents, node.operands))
+        out = var[node.seq] = Var(f"v{k}", tuple(node.shape), node.dtype)
         origin = origins.get(node.seq)
         eqns.append(Eqn(node.op, ins, dict(node.params or {}), out,
                         "forward" if origin is None else f"vjp of {origin.op.name}",
                         None if origin is None else var.get(origin.seq)))
-    outs = [var[o.seq] if isinstance(o, Node) else Const(o) for o in outputs]
-    return Program(name, program_inputs, eqns, outs)
+    outs = tuple(var[o.seq] if isinstance(o, recorded) else constant(o) for o in outputs)
+    return Program(name, tuple(program_inputs), tuple(eqns), outs)
+
+
+def _copied_when_traced(a: np.ndarray) -> bool:
+    """Does `constant` copy this array (it holds at most one number)?"""
+    return a.ndim == 0 or a.size == 0 or not any(a.strides)
+
+
+def constant(value: Any) -> Const:
+    """A traced constant: arrays of at most one number copied (the compiler may compute with
+    them), other arrays by reference (see `Const`)."""
+    if isinstance(value, np.ndarray) and _copied_when_traced(value):
+        one = np.array(value.reshape(-1)[:1].reshape(()) if value.size else value)
+        value = np.broadcast_to(one, value.shape) if value.size else one
+    return Const(value)

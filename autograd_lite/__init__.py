@@ -9,7 +9,7 @@ recorded graph once, in reverse. The layers, each importing only the ones before
     (a recorded tape as a straight-line numpy program) -> tapeview (what the tape saves)
 """
 
-from . import kernels  # noqa: F401  (registers the eager tape's fast paths)
+from . import extend, kernels  # noqa: F401  (register user primitives' rules, the eager fast paths)
 from .compiler import CompiledFunction, compile
 from .engine import is_grad_enabled, no_grad
 from .errors import DTypeError, GradcheckError, GraphFreedError, ShapeError, TraceError
@@ -64,6 +64,7 @@ from .functions import (
     vstack,
     where,
 )
+from .ops import Elementwise, Primitive
 from .tapeview import SavedArray, TapeEntry, TapeView, view_tape
 from .tensor import Tensor
 
@@ -71,7 +72,7 @@ __all__ = [
     "Tensor", "no_grad", "is_grad_enabled",
     "grad", "value_and_grad", "vjp", "jacobian", "gradcheck",
     "jvp", "jacfwd", "Dual", "hvp", "hessian",
-    "compile", "CompiledFunction",
+    "compile", "CompiledFunction", "Primitive", "Elementwise",
     "central_difference_jacobian", "central_difference_gradient",
     "abs", "astype", "broadcast_to", "clip", "concatenate", "cos", "cosh", "cumsum", "dot",
     "einsum", "exp", "expand_dims", "expm1", "hstack", "log", "log1p", "matmul", "max",

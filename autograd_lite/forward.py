@@ -55,10 +55,19 @@ def apply_forward(op: type[P.Primitive], *args: Any, **params: Any) -> Any:
         return out
     saved = op.pick_saved(primals, out)
     tangent = None
-    for x, rule in zip(args, op.jvps):
-        if type(x) is Dual and x.level == level:
-            contribution = rule(x.tangent, *saved, **params)
-            tangent = contribution if tangent is None else tangent + contribution
+    for k, x in enumerate(args):
+        if type(x) is not Dual or x.level != level:
+            continue
+        if not op.has_rule("jvp", k):
+            if op.has_rule("vjp", k):  # differentiable there, but only in reverse mode
+                raise NotImplementedError(
+                    f"{op.__name__} has no forward-mode rule for its input "
+                    f"{op.input_names()[min(k, len(op.inputs) - 1)]!r}: jvp, jacfwd and hvp need "
+                    f"one (jvp_<input>, or d_<input> for an Elementwise primitive)")
+            continue  # an index or a condition: no derivative flows through it
+        contribution = op.jvps[k](x.tangent, *saved, **params) if isinstance(op.jvps, tuple) \
+            else _nth(op.jvps, k)(x.tangent, *saved, **params)
+        tangent = contribution if tangent is None else tangent + contribution
     if tangent is None:  # Duals only where no rule reaches (an index): a constant result
         return out
     if tuple(tangent.shape) != tuple(out.shape):
@@ -66,6 +75,11 @@ def apply_forward(op: type[P.Primitive], *args: Any, **params: Any) -> Any:
     if tangent.dtype != out.dtype and out.dtype.kind == "f":
         tangent = F.astype(tangent, out.dtype)
     return Dual(out, tangent, level)
+
+
+def _nth(rules: Any, k: int) -> Any:
+    """The k-th rule of a variadic primitive's (endless) rule sequence."""
+    return next(itertools.islice(iter(rules), k, None))
 
 
 class Dual(ArrayOperators):

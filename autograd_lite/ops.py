@@ -14,6 +14,10 @@ and Tensors share, so that a backward pass can itself be recorded (`create_graph
 broadcast axes are summed by the engine, so rules ignore broadcasting. Inputs without a rule (an
 index, a condition) come last: the engine pairs parents with rules, and stops at the rules' end.
 An input name starting with `*` takes any number of inputs; its rules get their position `i`.
+
+This is also the public way to add an operation: subclass `autograd_lite.Primitive` (or
+`Elementwise`) in your own module, exactly as below, and call it with `YourOp.apply(x, ...)`
+(extend.py: the compiler then calls your forward and rules by their names).
 """
 
 from __future__ import annotations
@@ -40,15 +44,43 @@ class _Positions:
     """The rules of fixed inputs, then `rule(..., i=k)` for k = 0, 1, ... (a variadic input);
     `zip` with a node's parents takes as many as the node has inputs."""
 
-    def __init__(self, fixed: tuple, rule: Any) -> None:
-        self.fixed, self.rule, self.cache = fixed, rule, []
+    def __init__(self, fixed: tuple, rule: Any, keyword: str = "i") -> None:
+        self.fixed, self.rule, self.keyword, self.cache = fixed, rule, keyword, []
 
     def __iter__(self) -> Any:
         yield from self.fixed
         for k in itertools.count():
             if k == len(self.cache):
-                self.cache.append(functools.partial(self.rule, i=k))
+                self.cache.append(functools.partial(self.rule, **{self.keyword: k}))
             yield self.cache[k]
+
+
+def _check_definition(cls: type) -> None:
+    """A primitive's declarations, checked when its class is defined (a misspelt rule or a saved
+    value that is neither an input nor `out` is an error here, not a wrong gradient later)."""
+    names = cls.input_names()
+    where = f"primitive {cls.__name__}"
+    if not isinstance(cls.inputs, tuple) or not all(isinstance(n, str) for n in cls.inputs):
+        raise TypeError(f"{where}: inputs must be a tuple of names, got {cls.inputs!r}")
+    if any(n.startswith("*") for n in cls.inputs[:-1]):
+        raise TypeError(f"{where}: only the last input may be variadic ('*name'), got "
+                        f"{cls.inputs!r}")
+    for s in cls.saves:
+        if s != OUT and s not in names:
+            raise TypeError(f"{where}: saves {s!r}, which is neither an input {tuple(names)} nor "
+                            f"'{OUT}'")
+    for attr in vars(cls):
+        kind, _, n = attr.partition("_")
+        if kind in ("vjp", "jvp", "d") and n and n not in names:
+            raise TypeError(f"{where}: rule {attr} names no input (inputs: {tuple(names)})")
+    if (cls.forward is Primitive.forward and cls.__module__ != __name__
+            and not cls.__name__.startswith("_")):  # a user's primitive (an abstract one: _Name)
+        raise TypeError(f"{where}: define its forward, a staticmethod computing the result from "
+                        f"the inputs {tuple(names)} (ndarrays)")
+
+
+#: Functions called with every Primitive subclass once it is defined (extend.py registers one).
+DEFINITION_HOOKS: list[Any] = []
 
 
 class Primitive:
@@ -58,6 +90,8 @@ class Primitive:
     - `ufunc`: the numpy ufunc it computes (then also its `forward`, unless it has one; the
       compiler writes a ufunc's results into dead buffers);
     - `label(params)`: how the tape viewer names a node, e.g. "getitem [:-1]".
+
+    `Op.apply(*inputs, **params)` applies it (to arrays, Tensors or Duals alike).
     """
 
     name: str
@@ -67,36 +101,69 @@ class Primitive:
     ufunc: np.ufunc | None = None
     vjps: Any = ()
     jvps: Any = ()
+    position = "i"  # the keyword that gives a variadic input's rules their position
 
     def __init_subclass__(cls) -> None:
         cls.name = cls.__dict__.get("name") or _snake(cls.__name__)
         if cls.ufunc is not None and "forward" not in cls.__dict__:  # a ufunc is its forward
             cls.forward = staticmethod(cls.ufunc)
-        names = [n.lstrip("*") for n in cls.inputs]
-        variadic = cls.inputs[-1].startswith("*") if cls.inputs else False
-        fixed = names[:-1] if variadic else names
-        for kind in ("vjp", "jvp"):
-            rules = []
-            for n in fixed:
-                if not hasattr(cls, f"{kind}_{n}"):
-                    break
-                rules.append(getattr(cls, f"{kind}_{n}"))
-            tail = getattr(cls, f"{kind}_{names[-1]}", None) if variadic else None
-            setattr(cls, f"{kind}s", tuple(rules) if tail is None else _Positions(tuple(rules),
-                                                                                  tail))
+        _check_definition(cls)
+        cls.vjps, cls.jvps = cls.rules("vjp"), cls.rules("jvp")
         cls.eager_vjps = cls.vjps  # kernels.py may give the eager tape faster equivalents
         cls.eager_forward = cls.forward
         cls._slots, cls._pickers = {}, {}
-        if not variadic:
-            slots = cls.saved_slots(len(names))
+        if not cls.variadic():
+            slots = cls.saved_slots(len(cls.inputs))
             cls.pick_saved = staticmethod(_picker(slots))
+        for hook in DEFINITION_HOOKS:
+            hook(cls)
+
+    @classmethod
+    def variadic(cls) -> bool:
+        """Does the last input take any number of arrays ('*name')?"""
+        return bool(cls.inputs) and cls.inputs[-1].startswith("*")
+
+    @classmethod
+    def rules(cls, kind: str, lookup: Any = None) -> Any:
+        """The `kind` ("vjp" or "jvp") rules in input order, as the engine pairs them with a
+        node's parents: the fixed inputs' rules up to the first input without one, then the
+        variadic input's rule once per position. `lookup(name)` finds a rule (default: the
+        class attribute, or None)."""
+        lookup = lookup or (lambda name: getattr(cls, name, None))
+        names = cls.input_names()
+        fixed = names[:-1] if cls.variadic() else names
+        rules = []
+        for n in fixed:
+            rule = lookup(f"{kind}_{n}")
+            if rule is None:
+                break
+            rules.append(rule)
+        tail = lookup(f"{kind}_{names[-1]}") if cls.variadic() else None
+        return tuple(rules) if tail is None else _Positions(tuple(rules), tail, cls.position)
+
+    @classmethod
+    def has_rule(cls, kind: str, position: int) -> bool:
+        """Has the input at `position` a `kind` ("vjp" or "jvp") rule?"""
+        rules = cls.vjps if kind == "vjp" else cls.jvps
+        return isinstance(rules, _Positions) or position < len(rules)
+
+    @classmethod
+    def input_names(cls) -> list[str]:
+        """The inputs' names, a variadic one without its '*'."""
+        return [n.lstrip("*") for n in cls.inputs]
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """This operation on the inputs: arrays give an array, Tensors record it on the tape,
+        Duals push their tangents through it."""
+        return apply_to(cls, *inputs, **params)
 
     @classmethod
     def saved_slots(cls, n_inputs: int) -> tuple[int, ...]:
         """Per saved value: the position of the input it is, or -1 for the output."""
         slots = cls._slots.get(n_inputs)
         if slots is None:
-            names = [n.lstrip("*") for n in cls.inputs]
+            names = cls.input_names()
             start = len(names) - 1  # where a variadic input begins
             slots = []
             for s in cls.saves:
@@ -145,11 +212,14 @@ def _picker(slots: tuple[int, ...]) -> Any:
 class Elementwise(Primitive):
     """An elementwise primitive: its rules are the partial derivatives `d_<input>` times g or t."""
 
+    derivatives: dict[str, Any] = {}  # input name -> its d_<input>, as declared
+
     def __init_subclass__(cls) -> None:
+        cls.derivatives = {}
         for n in cls.inputs:
             d = cls.__dict__.get(f"d_{n}")
             if d is not None:
-                d = d.__func__
+                d = cls.derivatives[n] = getattr(d, "__func__", d)
                 setattr(cls, f"vjp_{n}", staticmethod(functools.partial(_times, d)))
                 setattr(cls, f"jvp_{n}", staticmethod(functools.partial(_times, d)))
         super().__init_subclass__()

@@ -36,10 +36,10 @@ from ..errors import DTypeError
 from ..functional import inside_transformation, value_and_grad
 from ..tensor import Tensor, is_recorded
 from . import passes
-from .codegen import Backend, build, generate
+from .codegen import Backend, build, generate, identifier
 from .numpy_backend import NUMPY
 from .rewrite import simplify
-from .trace import identifier, parameter_names, trace
+from .trace import parameter_names, trace
 
 #: The passes every backend runs, in order; a backend appends its own (`Backend.passes`).
 PASSES = (
@@ -85,12 +85,18 @@ def _code_names(code: types.CodeType) -> set[str]:
 
 
 class _Binding:
-    """A name f reads from outside: a closure cell or a key of f's module globals."""
+    """A name f reads from outside: a closure cell, a key of f's module globals, or an
+    attribute of what another binding holds (`self.X`, `model.X`), read anew at every call."""
 
-    __slots__ = ("name", "cell", "scope")
+    __slots__ = ("name", "cell", "scope", "parent")
 
-    def __init__(self, name: str, cell: Any = None, scope: dict | None = None) -> None:
-        self.name, self.cell, self.scope = name, cell, scope
+    def __init__(self, name: str, cell: Any = None, scope: dict | None = None,
+                 parent: _Binding | Any = None) -> None:
+        self.name, self.cell, self.scope, self.parent = name, cell, scope, parent
+
+    def owner(self) -> Any:
+        """The object whose attribute this is (a binding's current value, or a fixed self)."""
+        return self.parent.get() if isinstance(self.parent, _Binding) else self.parent
 
     def get(self) -> Any:
         if self.cell is not None:
@@ -98,7 +104,9 @@ class _Binding:
                 return self.cell.cell_contents
             except ValueError:  # an empty cell (a variable assigned later)
                 return None
-        return self.scope.get(self.name)
+        if self.scope is not None:
+            return self.scope.get(self.name)
+        return getattr(self.owner(), "__dict__", {}).get(self.name.rpartition(".")[2])
 
     def put(self, value: Any) -> Callable[[], None]:
         """Bind the name to `value`; returns the function that binds it back."""
@@ -106,19 +114,38 @@ class _Binding:
         if self.cell is not None:
             self.cell.cell_contents = value
             return lambda: setattr(self.cell, "cell_contents", previous)
-        self.scope[self.name] = value
-        return lambda: self.scope.__setitem__(self.name, previous)
+        if self.scope is not None:
+            self.scope[self.name] = value
+            return lambda: self.scope.__setitem__(self.name, previous)
+        owner, attribute = self.owner(), self.name.rpartition(".")[2]
+        setattr(owner, attribute, value)
+        return lambda: setattr(owner, attribute, previous)
+
+
+def _holds_attributes(v: Any) -> bool:
+    """An object whose attributes f may read as data (an instance, not a module or function)."""
+    return hasattr(v, "__dict__") and not isinstance(
+        v, types.ModuleType | types.FunctionType | types.BuiltinFunctionType | type | np.ufunc)
 
 
 def _bindings(f: Callable[..., Any]) -> list[_Binding]:
-    """The closure variables and globals f's code reads (those that may hold data)."""
+    """What f's code reads by name: its closure variables, the globals it names, and the
+    attributes it names of those and of a bound method's self (one level: `self.X`)."""
+    owner = getattr(f, "__self__", None)
     f = getattr(f, "__func__", f)  # a bound method's function
     code = getattr(f, "__code__", None)
     if code is None:
         return []
-    cells = [_Binding(n, cell=c) for n, c in zip(code.co_freevars, f.__closure__ or ())]
-    scope = f.__globals__
-    return cells + [_Binding(n, scope=scope) for n in sorted(_code_names(code)) if n in scope]
+    names = _code_names(code)
+    roots = [_Binding(n, cell=c) for n, c in zip(code.co_freevars, f.__closure__ or ())]
+    roots += [_Binding(n, scope=f.__globals__) for n in sorted(names) if n in f.__globals__]
+    attributes = []
+    for root, prefix in [(b, b.name) for b in roots] + ([(owner, "self")] if owner else []):
+        value = root.get() if isinstance(root, _Binding) else root
+        if _holds_attributes(value):
+            attributes += [_Binding(f"{prefix}.{a}", parent=root)
+                           for a in sorted(names & set(vars(value)))]
+    return roots + attributes
 
 
 def _is_data(v: Any) -> bool:
@@ -137,7 +164,7 @@ class CompiledFunction:
                  backend: Backend = NUMPY) -> None:
         self.function = f
         self.argnums = argnums
-        self.name = identifier(getattr(f, "__name__", "f").replace("<lambda>", "lambda"))
+        self.name = str(getattr(f, "__name__", type(f).__name__))
         self.cache_size = cache_size
         self.backend = backend
         self.traces = 0
@@ -205,9 +232,10 @@ class CompiledFunction:
         nums = normalise_argnums(self.argnums, len(args), f"compile({self.name})")
         arrays = [(b, v) for b, v in zip(self._bindings, hidden) if type(v) is np.ndarray]
         names = parameter_names(self.function, len(args), self.backend.reserved,
-                                [b.name for b, _ in arrays])
+                                [identifier(b.name) for b, _ in arrays])
         program = trace(self.function, args, nums, self.name, names,
                         [(v, b.put) for b, v in arrays])
+        program = program.but(hidden=[b.name for b, _ in arrays])  # as f's code writes them
         traced = time.perf_counter()
         counts = {"traced": len(program.eqns)}
         for name, run in (*PASSES, *self.backend.passes):
@@ -216,7 +244,7 @@ class CompiledFunction:
         signature = ", ".join(
             f"{n} {a.dtype} {a.shape}" if isinstance(a, np.ndarray) else f"{n} = {a!r}"
             for n, a in zip(program.arguments, [*args, *(v for _, v in arrays)]))
-        function_name = f"{self.name}_value_and_grad"
+        function_name = identifier(f"{self.name.replace('<lambda>', 'lambda')}_value_and_grad")
         source, namespace = generate(program, function_name, single(self.argnums), signature,
                                      self.backend)
         function = build(source, namespace, function_name)

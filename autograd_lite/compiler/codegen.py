@@ -12,8 +12,10 @@ assembles lines from them. A primitive without an entry is printed as a call of 
 from __future__ import annotations
 
 import builtins
+import keyword
 import linecache
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +78,12 @@ class Backend:
         return repr(v)
 
 
+def identifier(name: str) -> str:
+    """`name` made a Python identifier (a function's or a primitive's name may be anything)."""
+    name = re.sub(r"\W", "_", name) or "f"
+    return "_" + name if name[0].isdigit() or keyword.iskeyword(name) else name
+
+
 def param_text(v: Any, backend: Backend) -> str:
     """A parameter as code: dtypes by the module's name for them, numbers as literals."""
     if isinstance(v, np.dtype):
@@ -125,9 +133,11 @@ class _Writer:
         entry = self.backend.lowering(op)
         if entry is not None:
             return entry
-        name = op.name
-        while self.namespace.get(name, op.forward) is not op.forward:
-            name += "_"  # two primitives of one name (user-defined ones)
+        name = identifier(op.name)
+        taken = {*self.program.arguments, *self.backend.reserved}
+        while (self.namespace.get(name, op.forward) is not op.forward or name in taken
+               or re.fullmatch(r"[vcs]\d+", name)):
+            name += "_"  # a name the code uses otherwise (a user's primitive named like it)
         self.namespace[name] = op.forward
         backend = self.backend
 
@@ -192,7 +202,7 @@ def generate(program: Program, function_name: str, single: bool, signature: str,
              'gradient(s).',
              f"    Traced for {signature}."]
     if program.hidden:
-        lines.append(f"    Read at each call from {program.name}'s closure or globals: "
+        lines.append(f"    Read at each call by name, as {program.name} reads them: "
                      f"{', '.join(program.hidden)}.")
     if w.constants:
         lines.append("    Constants: " + "; ".join(w.constants) + ".")

@@ -115,15 +115,14 @@ def scatter_add(e: Eqn, ins: Sequence[str]) -> str:
 
 
 def index_add(e: Eqn, ins: Sequence[str]) -> str:
-    """Into a copy of the base (in place when the base is dead: `index_add_in_place`)."""
+    """Into a copy of the base (in place when the base is dead: `index_add_in_place`); np.array
+    copies a 0-d base, which numpy computes as a scalar, into an array it can index."""
     helper = "index_add_at" if len(ins) > 2 else "index_add"
-    return f"{helper}({ins[0]}.copy(), {ins[1]}, np.s_[{_index(e, ins, 2)}])"
+    return f"{helper}(np.array({ins[0]}), {ins[1]}, np.s_[{_index(e, ins, 2)}])"
 
 
 def index_add_in_place(e: Eqn, ins: Sequence[str]) -> str:
     base, values = ins[:2]
-    if not e.out.shape:  # a 0-d base is a numpy scalar, not an array: add
-        return f"{base} = {base} + {values}"
     if len(ins) > 2:  # integer arrays may repeat an entry: add at each occurrence
         return f"np.add.at({base}, np.s_[{_index(e, ins, 2)}], {values})"
     return f"{base}[{_index(e, ins, 2)}] += {values}"

@@ -158,7 +158,8 @@ def plan_buffers(program: Program, writes_out: Callable[[type], bool] = lambda o
             continue
         layout = layout_of(e, layouts, root)
         first = e.ins[0] if e.ins else None
-        if updates_in_place(e.op) and isinstance(first, Var):  # into a dead base, in place
+        if updates_in_place(e.op) and isinstance(first, Var) and out.shape:  # into a dead
+            # base, in place (a 0-d one is a numpy scalar: not an array to write into)
             base = root.get(id(first), first)  # only into a whole array, not into a view
             if id(first) not in views and id(base) in owned and root_last[id(base)] <= i:
                 eqns[i] = replace(e, in_place=True)

@@ -343,6 +343,14 @@ def sum_of_broadcast_number(m: Match) -> Replacement:
             m.eqn(P.Mul, [flat, count])]
 
 
+@rule(P.Reshape, exact="always (the same array)")
+def reshape_to_same_shape(m: Match) -> Replacement:
+    """reshape(x, x.shape) -> x  (the node a transformation gives each argument it
+    differentiates, inside a compiled function)"""
+    x = m.e.ins[0]
+    return x if isinstance(x, Var) and m.same(x) else None
+
+
 @rule(P.Reshape, exact="always (the same sums)")
 def reshape_of_kept_sum(m: Match) -> Replacement:
     """reshape(sum(x, axis, keepdims=True)) -> sum(x, axis), where the reshape only drops the

@@ -149,12 +149,6 @@ def traced_input(data: np.ndarray) -> Traced:
     return t
 
 
-def identifier(name: str) -> str:
-    """`name` made a Python identifier (a function's __name__ may be anything)."""
-    name = re.sub(r"\W", "_", name) or "f"
-    return "_" + name if name[0].isdigit() or keyword.iskeyword(name) else name
-
-
 def parameter_names(f: Callable[..., Any], n: int, reserved: frozenset[str] = frozenset(),
                     hidden: Sequence[str] = ()) -> list[str]:
     """f's positional parameter names for n arguments, then the hidden inputs' names (argK or

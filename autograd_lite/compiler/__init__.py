@@ -33,6 +33,7 @@ import numpy as np
 
 from ..arguments import ArgNums, float_array, normalise_argnums, single
 from ..errors import DTypeError
+from ..forward import Dual
 from ..functional import inside_transformation, value_and_grad
 from ..tensor import Tensor, is_recorded
 from . import passes
@@ -182,10 +183,10 @@ class CompiledFunction:
         key = _key(args)
         program = self._cache.get((key, _hidden_key(hidden)) if hidden else key)
         if program is None:
-            if inside_transformation() and any(is_recorded(a) or hasattr(a, "primal")
-                                               for a in args):
-                # inside a transformation (or a trace) on the tape: differentiate f there, so
-                # that the enclosing computation sees its graph instead of constant numbers
+            if any(type(a) is Dual for a in args) or inside_transformation() and any(
+                    is_recorded(a) for a in args):
+                # inside a transformation (or a trace) on the tape, or inside jvp: differentiate
+                # f there, so that the enclosing one sees its derivatives, not constant numbers
                 return value_and_grad(self.function, self.argnums)(*args)
             args = self._normalise(args)
             key = _key(args)

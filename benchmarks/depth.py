@@ -1,7 +1,7 @@
 """Cost versus depth and width: explicit Jacobian products against back-propagation.
 
     python -m benchmarks.depth                 # N=1000, D=1: L=1..8 at K=16, K=4..64 at L=4
-    python -m benchmarks.depth --quick         # seconds (a smoke test): small sizes
+    python -m benchmarks.depth --quick         # about 5 s (a smoke test): small sizes
 
 Times one loss + gradients call of `chainrule.deep.DeepRidgeRegressionGD` per route
 (explicit with the output-side order, explicit with the input-side order, the eager tape, the
@@ -43,8 +43,8 @@ from .report import fmt_time, table
 from .routes import make_problem
 
 GIB = float(1024**3)
-RUNTIME = ("about 3.5 minutes on 2 cores (the full sweeps), about 10 s with --quick; "
-           "--replot: seconds")
+RUNTIME = ("about 2.5 minutes on 2 cores for the full sweeps (measured 147 s), about 5 s with "
+           "--quick; --replot: about 2 s")
 
 #: name -> (model route, jacobian order, key of predicted_costs)
 ROUTES: dict[str, tuple[str, str, str]] = {

@@ -67,7 +67,7 @@ def write_plots(results: Results, directory: Path, prefix: str) -> list[str]:
     # the speedup-vs-D*K series: the N with the most configurations of distinct D*K
     counts = Counter(c.N for c in results.configs)
     n_dk = max(counts, key=lambda n: (counts[n], n), default=0)
-    speedup = "speedup over the chapter's code [× (chapter time / route time)]"
+    speedup = "speedup: chapter's time / route's time [×]"
     samples = "N (samples)"
     figures = [
         ("time_vs_N", f"Time per loss + gradients call vs N ({line})", samples,

@@ -121,7 +121,7 @@ def _size(n: int) -> str:
     return f"{n:,} B" if n < 10_000 else f"{format_bytes(n)} ({n:,} B)"
 
 
-RUNTIME = "about 3 s on 2 cores; about 1 s with --no-large"
+RUNTIME = "about 1.5 s on 2 cores, with or without --no-large (measured 1.3 and 1.2 s)"
 
 
 def parser() -> argparse.ArgumentParser:

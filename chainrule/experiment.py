@@ -163,7 +163,7 @@ def plot_chapter_figure(split: Split, result: FitResult, year: int, out: Path,
     import matplotlib.pyplot as plt
 
     days = np.linspace(0, 365, 1000)
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(8, 5.6 if others else 5))
     ax.plot(split.x_train, split.y_train, "o", color="tab:blue", markersize=4,
             label=f"train MSE = {result.train_mse:.4f}")
     ax.plot(split.x_test, split.y_test, "x", color="tab:orange", markersize=4,
@@ -177,8 +177,10 @@ def plot_chapter_figure(split: Split, result: FitResult, year: int, out: Path,
     ax.set_ylabel(f"{_ELEMENT_LABELS[element.upper()]} Temperature - degree C")
     ax.set_title(f"Station {station}, {element.upper()}        Year : {year} N : "
                  f"{len(split.x_train)}")
-    # top left is January's warmest days, far below the y-limit of 39 degrees: empty
-    ax.legend(loc="upper left", fontsize=8)
+    if others:  # long labels: below the axes, where they cover no point
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8, ncol=2)
+    else:  # top left is above January's warmest days (the y-limit is 39 degrees): empty
+        ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)

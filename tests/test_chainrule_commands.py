@@ -32,7 +32,8 @@ def test_help_shows_every_option_with_help_and_default_and_the_runtime(command):
         assert action.help and len(action.help) > 10, action.option_strings
     text = parser.format_help()
     assert text.count("(default:") == len(options)
-    assert "Runtime: about " in text and "on 2 cores" in text
+    assert parser.epilog.startswith("Runtime: ") and "Runtime: " in text
+    assert "on 2 cores" in parser.epilog and "measured" in parser.epilog
 
 
 @pytest.mark.parametrize("command", sorted(PARSERS))
@@ -68,3 +69,11 @@ def test_out_must_be_a_folder(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["--out", str(a_file)])
     assert f"--out is the folder of the figure; {a_file} is a file" in capsys.readouterr().err
+
+
+def test_update_committed_redraws_only_the_chapters_figure(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--update-committed", "--station", "USW00094728", "--newton-w"])
+    assert info.value.code == 2
+    assert "--update-committed redraws the committed figure of the chapter's experiment; it " \
+           "takes none of --station, --newton-w" in capsys.readouterr().err

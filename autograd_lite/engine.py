@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import GraphFreedError
 
-_recording_order = itertools.count()
+_next_seq = itertools.count().__next__  # numbers nodes in the order they are recorded
 
 #: False inside `no_grad()`: operations record nothing.
 grad_enabled = True
@@ -32,7 +32,7 @@ class Node:
 
     def __init__(self, op: Any, parents: tuple, saved: tuple | None, params: dict | None,
                  shape: tuple[int, ...]) -> None:
-        self.seq = next(_recording_order)  # consumers are always numbered after their inputs
+        self.seq = _next_seq()  # consumers are always numbered after their inputs
         self.op = op
         self.parents = parents  # the node of each input, None where no gradient is needed
         self.saved = saved  # None once backward has freed it
@@ -55,7 +55,7 @@ class LeafNode(Node):
 
 def recording_mark() -> int:
     """A number between every node recorded so far and every node recorded from now on."""
-    return next(_recording_order)
+    return _next_seq()
 
 
 def is_grad_enabled() -> bool:

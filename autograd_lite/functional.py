@@ -35,7 +35,7 @@ from .engine import no_grad
 from .errors import GradcheckError, ShapeError
 from .finite_differences import central_difference_jacobian
 from .forward import Dual, _stacked, is_box, jacfwd, jvp
-from .tensor import Tensor, gradients, is_recorded
+from .tensor import Tensor, gradients, is_recorded, new_leaf
 
 _depth = 0  # > 0 while a reverse-mode transformation is evaluating the user's function
 
@@ -85,7 +85,12 @@ def _nested(args: Sequence[Any]) -> bool:
     """Must this transformation record its backward pass for an enclosing one?"""
     if not engine.grad_enabled:
         return False
-    return _depth > 0 or any(is_recorded(p) for a in args for p in _parts(a))
+    if _depth > 0:
+        return True
+    for a in args:
+        if is_recorded(a) or type(a) is Dual and any(is_recorded(p) for p in _parts(a)):
+            return True
+    return False
 
 
 def _inputs(args: Sequence[Any], nums: Sequence[int], what: str
@@ -169,19 +174,33 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
     def wrapped(*args: Any) -> tuple[Any, Any]:
         nums = normalise_argnums(argnums, len(args), "grad")
         nested = _nested(args)
-        args, leaves = _inputs(args, nums, "grad")
-        out = _scalar_output(evaluate(f, args), "grad")
-        targets = [leaves[i] for i in nums]
-        if type(out) is Tensor and out._node is not None and not nested and all(
-                type(args[i]) is Tensor for i in nums):  # the common case: one backward pass
-            out.backward()
-            grads = [_result(t.grad, t, owned=True) for t in targets]
+        if not nested and not any(type(a) is Dual for a in args):
+            value, grads = _at_top_level(f, args, nums)
         else:
-            grads = _gradients(out, targets, nested)
-        grads = _distinct(grads)
-        return _value(out, nested), grads[0] if single(argnums) else grads
+            args, leaves = _inputs(args, nums, "grad")
+            out = _scalar_output(evaluate(f, args), "grad")
+            value = _value(out, nested)
+            grads = _distinct(_gradients(out, [leaves[i] for i in nums], nested))
+        return value, grads[0] if single(argnums) else grads
 
     return wrapped
+
+
+def _at_top_level(f: Callable[..., Any], args: Sequence[Any], nums: tuple[int, ...]
+                  ) -> tuple[Any, tuple]:
+    """value_and_grad's common case, no enclosing transformation and no Duals: fresh leaves
+    on the caller's arrays (the graph lives for this call only), one plain backward pass that
+    accumulates each gradient into its leaf as an array of its own."""
+    args, leaves = list(args), {}
+    for i in dict.fromkeys(nums):
+        args[i] = leaves[i] = new_leaf(float_array(args[i], "grad"))
+    out = _scalar_output(evaluate(f, args), "grad")
+    if not is_recorded(out):  # f ignored its arguments, or returned a Dual of a closure
+        grads = _gradients(out, [leaves[i] for i in nums], False)
+    else:
+        out.backward()
+        grads = [_result(leaves[i].grad, leaves[i], owned=True) for i in nums]
+    return _value(out, False), _distinct(grads)
 
 
 def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:

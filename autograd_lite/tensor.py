@@ -54,24 +54,31 @@ def run_forward(op: type[P.Primitive], arrays: list, params: dict) -> np.ndarray
     """op's forward on plain arrays; numpy's shape and index errors come back naming the op."""
     try:
         out = op.eager_forward(*arrays, **params) if params else op.eager_forward(*arrays)
-    except (ShapeError, DTypeError, TraceError):
-        raise
-    except IndexError as e:
-        raise IndexError(f"{op.name}: index {params.get('template')!r} is invalid for "
-                         f"{_describe(arrays[0])}: {e}") from None
-    except ValueError as e:
-        operands = ", ".join(_describe(a) for a in arrays)
-        if any(w in str(e) for w in ("broadcast", "shape", "dimension", "size")):
-            raise ShapeError(f"{op.name}: cannot combine operands {operands}: {e}") from None
-        raise ValueError(f"{op.name} of {operands}: {e}") from None
+    except (IndexError, ValueError) as e:
+        raise forward_error(op, arrays, params, e) from None
     return out if type(out) is np.ndarray else np.asarray(out)
+
+
+def forward_error(op: type[P.Primitive], arrays: list, params: dict,
+                  e: Exception) -> Exception:
+    """The error to raise for numpy's error `e` in op's forward: naming the op and operands."""
+    if isinstance(e, ShapeError | DTypeError | TraceError):
+        return e  # ours already
+    if isinstance(e, IndexError):
+        return IndexError(f"{op.name}: index {params.get('template')!r} is invalid for "
+                          f"{_describe(arrays[0])}: {e}")
+    operands = ", ".join(_describe(a) for a in arrays)
+    if any(w in str(e) for w in ("broadcast", "shape", "dimension", "size")):
+        return ShapeError(f"{op.name}: cannot combine operands {operands}: {e}")
+    return ValueError(f"{op.name} of {operands}: {e}")
 
 
 def record(op: type[P.Primitive], *args: Any, **params: Any) -> Any:
     """Run `op` on the operands' data; record a node if an operand requires grad.
 
     An operand of a type above the tape (a forward-mode `Dual`) takes the whole operation
-    instead, through its own `apply_primitive`.
+    instead, through its own `apply_primitive`. (The eager tape's hot path: `run_forward` and
+    `_make` are written out here, one Python call fewer each per operation.)
     """
     arrays = []
     parents = []
@@ -88,13 +95,20 @@ def record(op: type[P.Primitive], *args: Any, **params: Any) -> Any:
                 return box(op, *args, **params)
             arrays.append(_constant(x, op))
             parents.append(None)
-    out = run_forward(op, arrays, params)
-    if parents.count(None) == len(parents):
-        return _make(out, None)
-    if not (engine.grad_enabled and op.differentiable):
-        return _make(out, None)
-    return _make(out, Node(op, tuple(parents), op.pick_saved(arrays, out), params or None,
-                           out.shape))
+    try:
+        out = op.eager_forward(*arrays, **params) if params else op.eager_forward(*arrays)
+    except (IndexError, ValueError) as e:
+        raise forward_error(op, arrays, params, e) from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    t = _new(Tensor)
+    t.data, t.grad = out, None
+    if parents.count(None) == len(parents) or not (engine.grad_enabled and op.differentiable):
+        t._node = None
+    else:
+        t._node = Node(op, tuple(parents), op.pick_saved(arrays, out), params or None,
+                       out.shape)
+    return t
 
 
 def _operator(apply: Any, op: type[P.Primitive], reflected: bool) -> Any:
@@ -132,10 +146,20 @@ class ArrayOperators:
     def __abs__(self) -> Any: return F.abs(self)
     def __matmul__(self, other: ArrayLike) -> Any: return F.matmul(self, other)
     def __rmatmul__(self, other: ArrayLike) -> Any: return F.matmul(other, self)
-    def __pow__(self, p: ArrayLike) -> Any: return F.power(self, p)
+    # x ** 2, x[k], x[a:b], x.sum(), x.mean(): the commonest spellings apply their primitive
+    # directly (nothing to check), the others go through the checking functions
+    def __pow__(self, p: ArrayLike) -> Any:
+        if type(p) is int or type(p) is float:
+            return self.apply_primitive(P.Pow, self, p=p)
+        return F.power(self, p)
+
     def __rpow__(self, base: ArrayLike) -> Any: return F.power(base, self)
 
-    def __getitem__(self, index: Any) -> Any: return F.getitem(self, index)
+    def __getitem__(self, index: Any) -> Any:
+        if type(index) is int or type(index) is slice:
+            return self.apply_primitive(P.Getitem, self, template=(index,), shape=self.shape)
+        return F.getitem(self, index)
+
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d array")
@@ -148,9 +172,13 @@ class ArrayOperators:
         return F.transpose(self)
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
+        if axis is None and keepdims is False:
+            return self.apply_primitive(P.Sum, self, axis=None, keepdims=False, shape=self.shape)
         return F.sum(self, axis, keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
+        if axis is None and keepdims is False:
+            return self.apply_primitive(P.Mean, self, axis=None, keepdims=False, shape=self.shape)
         return F.mean(self, axis, keepdims)
 
     def prod(self, axis: Any = None, keepdims: bool = False) -> Any:
@@ -378,6 +406,13 @@ class Tensor(ArrayOperators):
 def constant(x: Any) -> Tensor:
     """x as a Tensor: itself if it is one, else a constant (no node) of its array."""
     return x if isinstance(x, Tensor) else _make(np.asarray(x), None)
+
+
+def new_leaf(data: np.ndarray) -> Tensor:
+    """A Tensor that requires grad on `data` itself (not a copy, unlike Tensor(...))."""
+    t = _make(data, None)
+    t._node = LeafNode(t)
+    return t
 
 
 def is_recorded(x: Any) -> bool:

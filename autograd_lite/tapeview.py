@@ -239,7 +239,7 @@ class TapeView:
                                         if p is not None) / max(1, len(self.entries[i].inputs)))
             y.update({i: (len(col) - 1) / 2 - k for k, i in enumerate(col)})
         fig = Figure(figsize=(1.3 * len(columns) + 0.6, 0.85 * height + 1.2))
-        ax = fig.add_axes((0.01, 0.02, 0.98, 0.88))
+        ax = fig.add_axes((0.01, 0.02, 0.98, 0.84))
         ax.set_xlim(-0.6, len(columns) - 0.4)
         ax.set_ylim(-height / 2 - 0.1, height / 2 + 0.1)
         ax.axis("off")
@@ -258,6 +258,14 @@ class TapeView:
                      f"{format_bytes(self.saved_bytes)} per node, "
                      f"{format_bytes(self.unique_saved_bytes)} unique (constants not drawn)",
                      fontsize=9)
+        from matplotlib.patches import Patch  # the box colours, in a row under the title
+        fig.legend(handles=[Patch(fc=colour, ec="black", lw=0.6, label=label) for colour, label in
+                            ((LEAF_COLOUR, "leaf (requires grad)"),
+                             (SAVING_COLOUR, "operation that saves arrays for backward"),
+                             (OP_COLOUR, "operation that saves no array"),
+                             (OUTPUT_COLOUR, "output (thick border)"))],
+                   loc="upper center", bbox_to_anchor=(0.5, 0.955), ncol=4, fontsize=7,
+                   frameon=False)
         path = Path(path)
         fig.savefig(path, dpi=dpi)
         return path

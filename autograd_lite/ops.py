@@ -342,27 +342,104 @@ def _times_power(g: Any, x: Any, p: Any) -> Any:
     return (g * p) * np.where(x == -np.inf, np.nan, x ** (p - 1))
 
 
-class Maximum(Elementwise):
-    """maximum(a, b);   d/da = [a > b] + 1/2 [a = b] + [a is nan]  (b likewise: ties share the
-    gradient, and a nan, which the result then is, takes it)"""
-    inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.maximum
+class Power(Elementwise):
+    """x ** y for an array exponent;   d/dx = y x^(y-1)  (0 at x = y = 0, where x^0 = 1),
+    d/dy = x^y log x  (0 where x = 0 < y: x^y is 0 there for every y > 0)"""
+    inputs, saves, ufunc = ("x", "y"), ("x", "y", "out"), np.power
 
     @staticmethod
-    def d_a(a, b): return (a > b) + (a == b) * 0.5 + (a != a)
+    def d_x(x, y, out): return np.where((x == 0) * (y == 0), 0.0, y * x ** (y - 1))
 
     @staticmethod
-    def d_b(a, b): return (b > a) + (a == b) * 0.5 + (b != b)
+    def d_y(x, y, out): return out * np.log(np.where((x == 0) * (y > 0), 1.0, x))
 
 
-class Minimum(Elementwise):
-    """minimum(a, b);   d/da = [a < b] + 1/2 [a = b] + [a is nan]  (b likewise)"""
-    inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.minimum
-
-    @staticmethod
-    def d_a(a, b): return (a < b) + (a == b) * 0.5 + (a != a)
+class Remainder(Elementwise):
+    """a mod b = a - floor(a/b) b, with the sign of b;   d/da = 1,  d/db = -floor(a/b)  (piecewise:
+    it jumps where a/b is an integer)"""
+    inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.remainder
 
     @staticmethod
-    def d_b(a, b): return (b < a) + (a == b) * 0.5 + (b != b)
+    def vjp_a(g, a, b): return g
+
+    @staticmethod
+    def jvp_a(t, a, b): return t
+
+    @staticmethod
+    def d_b(a, b): return -np.floor(a / b)
+
+
+def _extremum(name: str, ufunc: np.ufunc, wins: Any, skips_nan: bool,
+              doc: str) -> type[Primitive]:
+    """maximum, minimum, fmax, fmin: the winner takes the gradient and ties share it; where a nan
+    decides the result, the nan takes it (maximum: the result is the nan) or the other operand
+    does (fmax: numpy returns the other operand)."""
+    def nan(u: Any, v: Any) -> Any:  # u's share where a nan decides the result
+        return (v != v) * (u == u) if skips_nan else (u != u)
+
+    def d_a(a: Any, b: Any) -> Any: return wins(a, b) + (a == b) * 0.5 + nan(a, b)
+
+    def d_b(a: Any, b: Any) -> Any: return wins(b, a) + (a == b) * 0.5 + nan(b, a)
+
+    return type(name, (Elementwise,), {
+        "__doc__": doc, "__module__": __name__, "inputs": ("a", "b"), "saves": ("a", "b"),
+        "ufunc": ufunc, "d_a": staticmethod(d_a), "d_b": staticmethod(d_b)})
+
+
+Maximum = _extremum("Maximum", np.maximum, operator.gt, False, """maximum(a, b);   d/da = [a > b]
+    + 1/2 [a = b] + [a is nan]  (b likewise: ties share the gradient, and a nan, which the result
+    then is, takes it)""")
+Minimum = _extremum("Minimum", np.minimum, operator.lt, False, """minimum(a, b);   d/da = [a < b]
+    + 1/2 [a = b] + [a is nan]  (b likewise)""")
+Fmax = _extremum("Fmax", np.fmax, operator.gt, True, """fmax(a, b), the maximum ignoring nan;
+    d/da = [a > b] + 1/2 [a = b] + [b is nan, a is not]  (b likewise)""")
+Fmin = _extremum("Fmin", np.fmin, operator.lt, True, """fmin(a, b), the minimum ignoring nan;
+    d/da = [a < b] + 1/2 [a = b] + [b is nan, a is not]  (b likewise)""")
+
+
+class Arctan2(Elementwise):
+    """arctan2(a, b), the angle of the point (b, a);   d/da = b / (a^2 + b^2),
+    d/db = -a / (a^2 + b^2)"""
+    inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.arctan2
+
+    @staticmethod
+    def d_a(a, b): return b / (a * a + b * b)
+
+    @staticmethod
+    def d_b(a, b): return -a / (a * a + b * b)
+
+
+class Hypot(Elementwise):
+    """sqrt(a^2 + b^2) without overflow;   d/da = a / out,  d/db = b / out"""
+    inputs, saves, ufunc = ("a", "b"), ("a", "b", "out"), np.hypot
+
+    @staticmethod
+    def d_a(a, b, out): return a / out
+
+    @staticmethod
+    def d_b(a, b, out): return b / out
+
+
+class Logaddexp(Elementwise):
+    """log(exp(a) + exp(b)) without overflow;   d/da = exp(a - out),  d/db = exp(b - out)"""
+    inputs, saves, ufunc = ("a", "b"), ("a", "b", "out"), np.logaddexp
+
+    @staticmethod
+    def d_a(a, b, out): return np.exp(a - out)
+
+    @staticmethod
+    def d_b(a, b, out): return np.exp(b - out)
+
+
+class Logaddexp2(Elementwise):
+    """log2(2^a + 2^b);   d/da = 2^(a - out),  d/db = 2^(b - out)"""
+    inputs, saves, ufunc = ("a", "b"), ("a", "b", "out"), np.logaddexp2
+
+    @staticmethod
+    def d_a(a, b, out): return np.exp2(a - out)
+
+    @staticmethod
+    def d_b(a, b, out): return np.exp2(b - out)
 
 
 class Where(Primitive):
@@ -513,6 +590,138 @@ class Abs(Elementwise):
     def d_x(x): return np.sign(x)
 
 
+class Fabs(Elementwise):
+    """|x| for real x (numpy's fabs);   d/dx = sign(x)  (0 at x = 0)"""
+    saves, ufunc = ("x",), np.fabs
+
+    @staticmethod
+    def d_x(x): return np.sign(x)
+
+
+class Reciprocal(Elementwise):
+    """1 / x;   d/dx = -1/x^2 = -out^2"""
+    saves, ufunc = ("out",), np.reciprocal
+
+    @staticmethod
+    def d_x(out): return -(out * out)
+
+
+class Log2(Elementwise):
+    """log2(x);   d/dx = 1 / (x log 2)"""
+    saves, ufunc = ("x",), np.log2
+
+    @staticmethod
+    def d_x(x): return 1 / (x * _LOG2)
+
+
+class Log10(Elementwise):
+    """log10(x);   d/dx = 1 / (x log 10)"""
+    saves, ufunc = ("x",), np.log10
+
+    @staticmethod
+    def d_x(x): return 1 / (x * _LOG10)
+
+
+class Exp2(Elementwise):
+    """2^x;   d/dx = 2^x log 2"""
+    saves, ufunc = ("out",), np.exp2
+
+    @staticmethod
+    def d_x(out): return out * _LOG2
+
+
+_LOG2, _LOG10 = math.log(2.0), math.log(10.0)
+
+
+class Arcsin(Elementwise):
+    """arcsin(x);   d/dx = 1 / sqrt(1 - x^2)"""
+    saves, ufunc = ("x",), np.arcsin
+
+    @staticmethod
+    def d_x(x): return 1 / np.sqrt((1 - x) * (1 + x))
+
+
+class Arccos(Elementwise):
+    """arccos(x);   d/dx = -1 / sqrt(1 - x^2)"""
+    saves, ufunc = ("x",), np.arccos
+
+    @staticmethod
+    def d_x(x): return -1 / np.sqrt((1 - x) * (1 + x))
+
+
+class Arctan(Elementwise):
+    """arctan(x);   d/dx = 1 / (1 + x^2)"""
+    saves, ufunc = ("x",), np.arctan
+
+    @staticmethod
+    def d_x(x): return 1 / (1 + x * x)
+
+
+class Arcsinh(Elementwise):
+    """arcsinh(x);   d/dx = 1 / sqrt(x^2 + 1)"""
+    saves, ufunc = ("x",), np.arcsinh
+
+    @staticmethod
+    def d_x(x): return 1 / np.sqrt(x * x + 1)
+
+
+class Arccosh(Elementwise):
+    """arccosh(x);   d/dx = 1 / sqrt(x^2 - 1)"""
+    saves, ufunc = ("x",), np.arccosh
+
+    @staticmethod
+    def d_x(x): return 1 / np.sqrt((x - 1) * (x + 1))
+
+
+class Arctanh(Elementwise):
+    """arctanh(x);   d/dx = 1 / (1 - x^2)"""
+    saves, ufunc = ("x",), np.arctanh
+
+    @staticmethod
+    def d_x(x): return 1 / ((1 - x) * (1 + x))
+
+
+class Deg2rad(Elementwise):
+    """x pi / 180 (degrees to radians);   d/dx = pi / 180"""
+    ufunc = np.deg2rad
+
+    @staticmethod
+    def d_x(): return math.pi / 180
+
+
+class Rad2deg(Elementwise):
+    """x 180 / pi (radians to degrees);   d/dx = 180 / pi"""
+    ufunc = np.rad2deg
+
+    @staticmethod
+    def d_x(): return 180 / math.pi
+
+
+class Sinc(Elementwise):
+    """sinc(x) = sin(pi x) / (pi x), 1 at 0;   d/dx = (cos(pi x) - sinc(x)) / x  (0 at 0)"""
+    saves = ("x", "out")
+    forward = staticmethod(np.sinc)
+
+    @staticmethod
+    def d_x(x, out):
+        zero = x == 0
+        safe = np.where(zero, 1.0, x)
+        return np.where(zero, 0.0, (np.cos(math.pi * safe) - out) / safe)
+
+
+class Copy(Primitive):
+    """a copy of x;   d/dx = 1"""
+
+    @staticmethod
+    def forward(x): return np.array(x, copy=True)
+
+    @staticmethod
+    def vjp_x(g): return g
+
+    @staticmethod
+    def jvp_x(t): return t
+
+
 class Cast(Primitive):
     """x.astype(dtype);   the gradient is cast back to x's dtype"""
 
@@ -555,6 +764,63 @@ class StopGradient(Primitive):
 class Sign(Primitive):
     """sign(x)  (piecewise constant: no gradient)"""
     differentiable, ufunc = False, np.sign
+
+
+class _PiecewiseConstant(Primitive):
+    """Its value is constant between jumps: the derivative is 0 wherever it exists, so no
+    gradient flows through it (the gradient numpy's values imply)."""
+    differentiable = False
+
+
+def _piecewise_constant(name: str, ufunc: np.ufunc, what: str) -> type[Primitive]:
+    return type(name, (_PiecewiseConstant,), {
+        "__doc__": f"{what}  (piecewise constant: gradient 0, no gradient flows)",
+        "__module__": __name__, "ufunc": ufunc})
+
+
+Floor = _piecewise_constant("Floor", np.floor, "floor(x), the largest integer <= x")
+Ceil = _piecewise_constant("Ceil", np.ceil, "ceil(x), the smallest integer >= x")
+Trunc = _piecewise_constant("Trunc", np.trunc, "trunc(x), x rounded towards 0")
+Rint = _piecewise_constant("Rint", np.rint, "rint(x), x rounded to the nearest integer")
+Isnan = _piecewise_constant("Isnan", np.isnan, "isnan(x)")
+Isinf = _piecewise_constant("Isinf", np.isinf, "isinf(x)")
+Isfinite = _piecewise_constant("Isfinite", np.isfinite, "isfinite(x)")
+
+
+class Round(_PiecewiseConstant):
+    """round(x, decimals)  (piecewise constant: gradient 0, no gradient flows)"""
+
+    @staticmethod
+    def forward(x, decimals): return np.round(x, decimals)
+
+
+class Argsort(_PiecewiseConstant):
+    """argsort(x, axis): the positions that sort x along axis  (piecewise constant integers)"""
+
+    @staticmethod
+    def forward(x, axis, kind, stable): return np.argsort(x, axis, kind=kind, stable=stable)
+
+
+class Argpartition(_PiecewiseConstant):
+    """argpartition(x, kth, axis): positions that put the kth entries in sorted place
+    (piecewise constant integers)"""
+
+    @staticmethod
+    def forward(x, kth, axis): return np.argpartition(x, kth, axis)
+
+
+class Argmax(_PiecewiseConstant):
+    """argmax(x, axis): the position of the largest entry  (piecewise constant integers)"""
+
+    @staticmethod
+    def forward(x, axis, keepdims): return np.argmax(x, axis, keepdims=keepdims)
+
+
+class Argmin(_PiecewiseConstant):
+    """argmin(x, axis): the position of the smallest entry  (piecewise constant integers)"""
+
+    @staticmethod
+    def forward(x, axis, keepdims): return np.argmin(x, axis, keepdims=keepdims)
 
 
 # ---- reductions ---------------------------------------------------------------------------------
@@ -762,6 +1028,101 @@ class Einsum(Primitive):
     def label(cls, params): return f"einsum {params['subscripts']}"
 
 
+class Inv(Primitive):
+    """inv(a) of (..., n, n) matrices;   d inv(A) = -inv(A) dA inv(A):  d/da = -out^T g out^T"""
+    inputs, saves = ("a",), ("out",)
+    forward = staticmethod(np.linalg.inv)
+
+    @staticmethod
+    def vjp_a(g, out):
+        t = np.swapaxes(out, -1, -2)
+        return -(t @ g @ t)
+
+    @staticmethod
+    def jvp_a(t, out): return -(out @ t @ out)
+
+    @classmethod
+    def label(cls, params): return "linalg.inv"
+
+
+class Det(Primitive):
+    """det(a) of (..., n, n) matrices;   d det(A) = det(A) tr(A^-1 dA):  d/da = g det(A) A^-T"""
+    inputs, saves = ("a",), ("a", "out")
+    forward = staticmethod(np.linalg.det)
+
+    @staticmethod
+    def vjp_a(g, a, out): return (g * out)[..., None, None] * _inverse_transposed(a)
+
+    @staticmethod
+    def jvp_a(t, a, out): return out * (_inverse_transposed(a) * t).sum((-2, -1))
+
+    @classmethod
+    def label(cls, params): return "linalg.det"
+
+
+class LogAbsDet(Primitive):
+    """log |det(a)| (slogdet's second result);   d/da = A^-T"""
+    inputs, saves = ("a",), ("a",)
+
+    @staticmethod
+    def forward(a): return np.linalg.slogdet(a)[1]
+
+    @staticmethod
+    def vjp_a(g, a): return g[..., None, None] * _inverse_transposed(a)
+
+    @staticmethod
+    def jvp_a(t, a): return (_inverse_transposed(a) * t).sum((-2, -1))
+
+
+class SignDet(Primitive):
+    """the sign of det(a) (slogdet's first result)  (piecewise constant: no gradient flows)"""
+    inputs, differentiable = ("a",), False
+
+    @staticmethod
+    def forward(a): return np.linalg.slogdet(a)[0]
+
+
+def _inverse_transposed(a: Any) -> Any:
+    return np.swapaxes(apply_to(Inv, a), -1, -2)
+
+
+class Solve(Primitive):
+    """x = solve(a, b), a x = b (b a vector, or a stack of matrices);   d/db = a^-T g,
+    d/da = -(a^-T g) x^T"""
+    inputs, saves = ("a", "b"), ("a", "out")
+    forward = staticmethod(np.linalg.solve)
+
+    @staticmethod
+    def vjp_a(g, a, out):
+        vector = out.ndim < a.ndim  # b was one vector: x is (..., n)
+        gb = _solve_matrices(np.swapaxes(a, -1, -2), g[..., None] if vector else g)
+        x = out[..., None] if vector else out
+        return -(gb @ np.swapaxes(x, -1, -2))
+
+    @staticmethod
+    def vjp_b(g, a, out):
+        vector = out.ndim < a.ndim
+        gb = _solve_matrices(np.swapaxes(a, -1, -2), g[..., None] if vector else g)
+        return gb[..., 0] if vector else gb
+
+    @staticmethod
+    def jvp_a(t, a, out):
+        vector = out.ndim < a.ndim
+        dx = _solve_matrices(a, -(t @ (out[..., None] if vector else out)))
+        return dx[..., 0] if vector else dx
+
+    @staticmethod
+    def jvp_b(t, a, out): return apply_to(Solve, a, t)
+
+    @classmethod
+    def label(cls, params): return "linalg.solve"
+
+
+def _solve_matrices(a: Any, b: Any) -> Any:
+    """solve(a, b) for a b of (..., n, k) matrices (numpy reads a 1-D b as one vector)."""
+    return apply_to(Solve, a, b)
+
+
 class Mse(Primitive):
     """mean((a - b)^2), fused;   d/da = 2 (a - b) / n,  d/db = -2 (a - b) / n"""
     inputs, saves = ("a", "b"), ("a", "b")
@@ -769,23 +1130,25 @@ class Mse(Primitive):
     @staticmethod
     def forward(a, b):
         d = a - b
-        return (d * d).sum() / d.size
+        return (d * d).sum() / d.size if d.size else np.mean(d)  # no entries: nan, as numpy
 
     @staticmethod
-    def vjp_a(g, a, b): return (a - b) * (g * (2.0 / _broadcast_size(a, b)))
+    def vjp_a(g, a, b): return (a - b) * (g * _two_over_size(a, b))
 
     @staticmethod
-    def vjp_b(g, a, b): return (b - a) * (g * (2.0 / _broadcast_size(a, b)))
+    def vjp_b(g, a, b): return (b - a) * (g * _two_over_size(a, b))
 
     @staticmethod
-    def jvp_a(t, a, b): return ((a - b) * t).sum() * (2.0 / _broadcast_size(a, b))
+    def jvp_a(t, a, b): return ((a - b) * t).sum() * _two_over_size(a, b)
 
     @staticmethod
-    def jvp_b(t, a, b): return ((b - a) * t).sum() * (2.0 / _broadcast_size(a, b))
+    def jvp_b(t, a, b): return ((b - a) * t).sum() * _two_over_size(a, b)
 
 
-def _broadcast_size(a, b) -> int:
-    return math.prod(np.broadcast_shapes(np.shape(a), np.shape(b)))
+def _two_over_size(a, b) -> float:
+    """2 / n for the n entries of a - b; nan for none, as numpy's mean of no entries is."""
+    n = math.prod(np.broadcast_shapes(np.shape(a), np.shape(b)))
+    return 2.0 / n if n else math.nan
 
 
 # ---- shapes -------------------------------------------------------------------------------------

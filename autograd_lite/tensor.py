@@ -128,7 +128,8 @@ class ArrayOperators:
     #: operator -> the primitive it applies; each subclass gets them bound to its own
     #: `apply_primitive` (Tensor: record, Dual: forward mode), reflected ones with swapped operands.
     #: Comparisons are elementwise and carry no gradient.
-    OPERATORS = {"add": P.Add, "sub": P.Sub, "mul": P.Mul, "truediv": P.Div}
+    OPERATORS = {"add": P.Add, "sub": P.Sub, "mul": P.Mul, "truediv": P.Div,
+                 "mod": P.Remainder}
     COMPARISONS = {"__lt__": P.Less, "__le__": P.LessEqual, "__gt__": P.Greater,
                    "__ge__": P.GreaterEqual, "__eq__": P.Equal, "__ne__": P.NotEqual}
 
@@ -210,36 +211,31 @@ class ArrayOperators:
     def sigmoid(self) -> Any: return F.sigmoid(self)
     def relu(self) -> Any: return F.relu(self)
 
+    # ndarray's other methods: numpy's function with the array first (t.std(ddof=1) is
+    # np.std(t, ddof=1)), numpy's keywords refused by name where autograd_lite leaves them out
+    std, var, clip = F.numpy_method(np.std), F.numpy_method(np.var), F.numpy_method(np.clip)
+    dot, trace = F.numpy_method(np.dot), F.numpy_method(np.trace)
+    diagonal, swapaxes = F.numpy_method(np.diagonal), F.numpy_method(np.swapaxes)
+    repeat, copy = F.numpy_method(np.repeat), F.numpy_method(np.copy)
+    # piecewise constant: no gradient flows (argmax, argmin, argsort give integers)
+    round, any, all = F.numpy_method(np.round), F.numpy_method(np.any), F.numpy_method(np.all)
+    argmax, argmin = F.numpy_method(np.argmax), F.numpy_method(np.argmin)
+    argsort = F.numpy_method(np.argsort)
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for names the class does not have: an ndarray attribute left out is named, with
+        what to write instead (an unset slot or a failing property raises its own error)."""
+        return F.missing_attribute(self, name)
+
     # ---- numpy interoperability (NEP 13 / NEP 18) ------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         op = F.UFUNC_PRIMITIVES.get(ufunc)
         if op is not None and method == "__call__" and not kwargs:
             return self.apply_primitive(op, *inputs)
-        function = F.UFUNCS.get(ufunc)
-        if function is None or method != "__call__" or kwargs:
-            name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-            if function is not None and method == "__call__":
-                raise TypeError(f"{name}: keyword arguments {sorted(kwargs)} are not supported on "
-                                "Tensors")
-            raise TypeError(f"{name} is not supported on autograd_lite Tensors (differentiable "
-                            f"ufuncs: {', '.join(sorted('np.' + u.__name__ for u in F.UFUNCS))})")
-        return function(*inputs)
+        return F.apply_ufunc(ufunc, method, inputs, kwargs)  # or a TypeError saying what's left
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        function = F.FUNCTIONS.get(func)
-        if function is None:
-            name = getattr(func, "__name__", repr(func))
-            hint = (" (to build an array from Tensors use autograd_lite.stack or concatenate)"
-                    if name in ("array", "asarray", "asanyarray") else "")
-            raise TypeError(f"np.{name} is not supported on autograd_lite Tensors{hint} "
-                            f"(differentiable functions: "
-                            f"{', '.join(sorted('np.' + f.__name__ for f in F.FUNCTIONS))})")
-        try:
-            return function(*args, **kwargs)
-        except TypeError as e:
-            if "argument" in str(e):  # an argument numpy has and autograd_lite does not
-                raise TypeError(f"np.{func.__name__} on a Tensor: {e}") from None
-            raise
+        return F.apply_function(func, args, kwargs)  # or a TypeError saying what is left out
 
 
 class Tensor(ArrayOperators):

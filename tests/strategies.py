@@ -271,10 +271,16 @@ def ag_squeeze_cases(draw: st.DrawFn) -> tuple[np.ndarray, object]:
 
 
 @st.composite
-def ag_expand_dims_cases(draw: st.DrawFn) -> tuple[np.ndarray, int]:
-    """(x, axis), axis in -(ndim + 1) .. ndim."""
+def ag_expand_dims_cases(draw: st.DrawFn) -> tuple[np.ndarray, object]:
+    """(x, axis): one axis in -(ndim + 1) .. ndim, or a tuple of 1 to 2 distinct positions in
+    the result (maybe negative)."""
     x = draw(ag_arrays(ag_shapes()))
-    return x, draw(st.integers(-x.ndim - 1, x.ndim))
+    if draw(st.booleans()):
+        return x, draw(st.integers(-x.ndim - 1, x.ndim))
+    count = draw(st.integers(1, 2))
+    n = x.ndim + count
+    axes = draw(st.lists(st.integers(0, n - 1), min_size=count, max_size=count, unique=True))
+    return x, tuple(a - n if draw(st.booleans()) else a for a in axes)
 
 
 @st.composite
@@ -318,8 +324,11 @@ def ag_power_cases(draw: st.DrawFn) -> tuple[np.ndarray, float]:
 
 
 @st.composite
-def ag_concatenate_cases(draw: st.DrawFn) -> tuple[list[np.ndarray], int]:
-    """(xs, axis): 1 to 3 arrays (at least 1-D) that agree outside `axis` (maybe negative)."""
+def ag_concatenate_cases(draw: st.DrawFn) -> tuple[list[np.ndarray], int | None]:
+    """(xs, axis): 1 to 3 arrays (at least 1-D) that agree outside `axis` (maybe negative), or
+    axis None and arrays of any shapes (numpy joins their entries)."""
+    if draw(st.integers(0, 3)) == 0:
+        return [draw(ag_arrays(ag_shapes())) for _ in range(draw(st.integers(1, 3)))], None
     shape = draw(ag_shapes(min_dims=1))
     axis = draw(st.integers(-len(shape), len(shape) - 1))
     xs = []
@@ -340,18 +349,23 @@ def ag_stack_cases(draw: st.DrawFn) -> tuple[list[np.ndarray], int]:
 
 @st.composite
 def ag_vstack_cases(draw: st.DrawFn) -> list[np.ndarray]:
-    """1 to 3 arrays for vstack: rows (1-D) and matrices (2-D) with one number of columns."""
+    """1 to 3 arrays for vstack: rows (1-D) and matrices (2-D) with one number of columns, or
+    0-d values (rows of one column) among (1,) and (k, 1) arrays."""
     columns = draw(st.integers(1, AG_MAX_SIDE))
-    shapes = st.sampled_from([(columns,), (1, columns), (2, columns), (3, columns)])
-    return [draw(ag_arrays(draw(shapes))) for _ in range(draw(st.integers(1, 3)))]
+    shapes = [(columns,), (1, columns), (2, columns), (3, columns)] + (
+        [()] if columns == 1 else [])
+    return [draw(ag_arrays(draw(st.sampled_from(shapes))))
+            for _ in range(draw(st.integers(1, 3)))]
 
 
 @st.composite
 def ag_hstack_cases(draw: st.DrawFn) -> list[np.ndarray]:
-    """1 to 3 arrays for hstack: all 1-D (any lengths), or all 2-D/3-D agreeing but on axis 1."""
+    """1 to 3 arrays for hstack: all 0-d or 1-D (any lengths), or all 2-D/3-D agreeing but on
+    axis 1."""
     count = draw(st.integers(1, 3))
     if draw(st.booleans()):
-        return [draw(ag_arrays((draw(st.integers(1, AG_MAX_SIDE)),))) for _ in range(count)]
+        return [draw(ag_arrays(draw(st.sampled_from([(), (1,), (2,), (3,)]))))
+                for _ in range(count)]
     shape = list(draw(ag_shapes(min_dims=2)))
     xs = []
     for _ in range(count):
@@ -363,17 +377,32 @@ def ag_hstack_cases(draw: st.DrawFn) -> list[np.ndarray]:
 EINSUM_SUBSCRIPTS = (
     "ij,jk->ik", "nk,ndk->dk", "i,i->", "i,j->ij", "ij->ji", "ij->", "ij->j", "ijk,k->ij",
     "ij,ij->i", "ij,jk", "bij,bjk->bik", "ij,jk,kl->il", "i->i",
+    # a repeated index within an operand (a diagonal), '...', a size-1 index broadcasting
+    "ii->i", "ii", "iij->j", "iji->ij", "ii,i->", "...ij,...jk->...ik", "i...->...", "...i,...i",
+    "bij,bjk->bik:broadcast",
 )
 
 
 @st.composite
 def ag_einsum_cases(draw: st.DrawFn) -> tuple[str, list[np.ndarray]]:
     """(subscripts, operands): explicit and implicit outputs, contractions over one or several
-    indices, an index only one operand has (summed), three operands; each index of size 1..4."""
-    subscripts = draw(st.sampled_from(EINSUM_SUBSCRIPTS))
+    indices, an index only one operand has (summed), three operands, diagonals, '...' (0 to 2
+    axes, broadcasting against each other), an index of size 1 in one operand and n in the
+    other ("...:broadcast"); each index of size 1..4."""
+    subscripts, _, broadcast = draw(st.sampled_from(EINSUM_SUBSCRIPTS)).partition(":")
     inputs = subscripts.split("->")[0].split(",")
-    size = {c: draw(st.integers(1, AG_MAX_SIDE)) for c in sorted(set("".join(inputs)))}
-    return subscripts, [draw(ag_arrays(tuple(size[c] for c in s))) for s in inputs]
+    size = {c: draw(st.integers(1, AG_MAX_SIDE)) for c in sorted(set("".join(inputs)) - {"."})}
+    batch = draw(ag_broadcast_shapes(len(inputs), max_dims=2))
+    shapes = []
+    for k, s in enumerate(inputs):
+        shape = tuple(size[c] for c in s.replace("...", ""))
+        if "..." in s:
+            at = s.index("...")
+            shape = shape[:at] + batch[k] + shape[at:]
+        if broadcast and k == 0:
+            shape = (1,) + shape[1:]
+        shapes.append(shape)
+    return subscripts, [draw(ag_arrays(shape)) for shape in shapes]
 
 
 @st.composite
@@ -446,6 +475,344 @@ def ag_point_direction_weights() -> st.SearchStrategy[tuple[np.ndarray, ...]]:
     output weights."""
     return st.integers(1, 6).flatmap(lambda n: st.tuples(
         ag_arrays((n,)), ag_arrays((n,), -1.0, 1.0), ag_arrays((3, n))))
+
+
+# ---- the numpy that ML courses use (issue 20): operands for the entries added for it ---------
+@st.composite
+def ag_remainder_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) for a mod b: |b| in [0.5, 3], b's shape broadcasting to a's, and a / b at least
+    0.1 away from an integer (where the remainder jumps): a = (k + f) b, f in [0.1, 0.9]."""
+    a_shape = draw(ag_shapes())
+    k = draw(st.integers(0, len(a_shape)))
+    b_shape = tuple(1 if draw(st.booleans()) else n for n in a_shape[len(a_shape) - k:])
+    b = draw(ag_arrays(b_shape, min_abs=AG_POSITIVE_LOW))
+    k = draw(hnp.arrays(np.float64, a_shape, elements=st.integers(-2, 2).map(float)))
+    f = draw(ag_arrays(a_shape, 0.1, 0.9))
+    return (k + f) * np.broadcast_to(b, a_shape), b
+
+
+@st.composite
+def ag_power_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y), broadcastable: x in [0.5, 3], y in [-2, 2] (x^y in [0.11, 9], smooth in both)."""
+    x_shape, y_shape = draw(ag_broadcast_shapes(2))
+    y_shape = y_shape or (1,)  # a 0-d constant exponent is pow's (x ** p), not this
+    return draw(ag_arrays(x_shape, AG_POSITIVE_LOW, AG_BOUND)), draw(ag_arrays(y_shape, -2.0, 2.0))
+
+
+@st.composite
+def ag_moment_cases(draw: st.DrawFn, min_count: int = 1,
+                    arrays=ag_arrays) -> tuple[np.ndarray, object, int, bool]:
+    """(x, axis, ddof, keepdims) for var and std: at least `min_count` entries reduced, ddof 0 or
+    1 below their number."""
+    x, axis, keepdims = draw(ag_axis_cases(arrays=arrays).filter(
+        lambda c: _reduced_count(c[0].shape, c[1]) >= min_count))
+    n = _reduced_count(x.shape, axis)
+    return x, axis, draw(st.integers(0, min(1, n - 1))), keepdims
+
+
+def _reduced_count(shape: tuple[int, ...], axis: object) -> int:
+    if axis is None:
+        return int(np.prod(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([shape[a] for a in axes]))
+
+
+@st.composite
+def ag_diagonal_cases(draw: st.DrawFn) -> tuple[np.ndarray, int, int, int]:
+    """(x, offset, axis1, axis2): x of 2 or 3 dimensions, offset -2..2 (an empty diagonal
+    possible), two different axes, maybe negative."""
+    x = draw(ag_arrays(ag_shapes(min_dims=2)))
+    axis1, axis2 = draw(st.permutations(range(x.ndim)))[:2]
+    negative = st.booleans()
+    return (x, draw(st.integers(-2, 2)), axis1 - x.ndim if draw(negative) else axis1,
+            axis2 - x.ndim if draw(negative) else axis2)
+
+
+@st.composite
+def ag_diag_cases(draw: st.DrawFn) -> tuple[np.ndarray, int]:
+    """(v, k): a vector (diag builds a matrix) or a matrix (diag takes its diagonal), k -2..2."""
+    return draw(ag_arrays(ag_shapes(min_dims=1, max_dims=2))), draw(st.integers(-2, 2))
+
+
+@st.composite
+def ag_triangle_cases(draw: st.DrawFn) -> tuple[np.ndarray, int]:
+    """(m, k): m of 1 to 3 dimensions (a 1-D m is broadcast to a square, as numpy), k -2..2."""
+    return draw(ag_arrays(ag_shapes(min_dims=1))), draw(st.integers(-2, 2))
+
+
+@st.composite
+def ag_roll_cases(draw: st.DrawFn) -> tuple[np.ndarray, object, object]:
+    """(x, shift, axis): axis None (the flattened array), one axis, or a tuple of axes (maybe
+    repeated, their shifts add) with a tuple of shifts; shifts -5..5."""
+    x = draw(ag_arrays(ag_shapes()))
+    shift = st.integers(-5, 5)
+    if x.ndim == 0 or draw(st.booleans()):
+        return x, draw(shift), None
+    axis = st.integers(-x.ndim, x.ndim - 1)
+    if draw(st.booleans()):
+        return x, draw(shift), draw(axis)
+    count = draw(st.integers(1, 3))
+    return x, tuple(draw(shift) for _ in range(count)), tuple(draw(axis) for _ in range(count))
+
+
+@st.composite
+def ag_append_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """(arr, values, axis): axis None (any shapes, both flattened) or an axis on which they may
+    differ."""
+    if draw(st.booleans()):
+        return draw(ag_arrays(ag_shapes())), draw(ag_arrays(ag_shapes())), None
+    xs, axis = draw(ag_concatenate_cases().filter(lambda c: len(c[0]) == 2
+                                                  and c[1] is not None))
+    return xs[0], xs[1], axis
+
+
+@st.composite
+def ag_split_cases(draw: st.DrawFn, even: bool = False, min_dims: int = 1,
+                   axis_of=None) -> tuple[np.ndarray, object, int]:
+    """(x, indices_or_sections, axis): a number of sections (dividing the axis when `even`) or
+    sorted indices (maybe beyond the axis: empty parts). `axis_of(ndim)`: the axis (hsplit's,
+    vsplit's), else any axis, maybe negative."""
+    x = draw(ag_arrays(ag_shapes(min_dims=min_dims)))
+    axis = draw(st.integers(-x.ndim, x.ndim - 1)) if axis_of is None else axis_of(x.ndim)
+    n = x.shape[axis]
+    if draw(st.booleans()):
+        sections = [k for k in range(1, n + 1) if n % k == 0] if even else range(1, n + 3)
+        return x, draw(st.sampled_from(list(sections))), axis
+    indices = sorted(draw(st.lists(st.integers(0, n + 1), min_size=1, max_size=3)))
+    return x, indices, axis
+
+
+@st.composite
+def ag_column_stack_cases(draw: st.DrawFn) -> list[np.ndarray]:
+    """1 to 3 arrays of one length n: vectors (columns) and (n, k) matrices."""
+    n = draw(st.integers(1, AG_MAX_SIDE))
+    shapes = st.sampled_from([(n,), (n, 1), (n, 2)])
+    return [draw(ag_arrays(draw(shapes))) for _ in range(draw(st.integers(1, 3)))]
+
+
+@st.composite
+def ag_moveaxis_cases(draw: st.DrawFn) -> tuple[np.ndarray, object, object]:
+    """(x, source, destination): one axis each, or tuples of as many distinct axes."""
+    x = draw(ag_arrays(ag_shapes(min_dims=1)))
+    if draw(st.booleans()):
+        axis = st.integers(-x.ndim, x.ndim - 1)
+        return x, draw(axis), draw(axis)
+    count = draw(st.integers(1, x.ndim))
+    return (x, tuple(draw(st.permutations(range(x.ndim)))[:count]),
+            tuple(draw(st.permutations(range(x.ndim)))[:count]))
+
+
+@st.composite
+def ag_rollaxis_cases(draw: st.DrawFn) -> tuple[np.ndarray, int, int]:
+    """(x, axis, start): start in -ndim .. ndim."""
+    x = draw(ag_arrays(ag_shapes(min_dims=1)))
+    return x, draw(st.integers(-x.ndim, x.ndim - 1)), draw(st.integers(-x.ndim, x.ndim))
+
+
+@st.composite
+def ag_flip_cases(draw: st.DrawFn) -> tuple[np.ndarray, object]:
+    """(x, axis): None (every axis), one axis, or a tuple of distinct axes."""
+    x = draw(ag_arrays(ag_shapes()))
+    options = [st.none()]
+    if x.ndim:
+        options += [st.integers(-x.ndim, x.ndim - 1), hnp.valid_tuple_axes(x.ndim)]
+    return x, draw(st.one_of(*options))
+
+
+@st.composite
+def ag_rot90_cases(draw: st.DrawFn) -> tuple[np.ndarray, int, tuple[int, int]]:
+    """(m, k, axes): m of 2 or 3 dimensions, k -3..5, two different axes (maybe negative)."""
+    m = draw(ag_arrays(ag_shapes(min_dims=2)))
+    first, second = draw(st.permutations(range(m.ndim)))[:2]
+    return m, draw(st.integers(-3, 5)), (first, second - m.ndim if draw(st.booleans())
+                                         else second)
+
+
+@st.composite
+def ag_atleast_cases(draw: st.DrawFn, ndim: int) -> list[np.ndarray]:
+    """1 or 2 arrays of fewer than `ndim` dimensions (those that atleast_<ndim>d reshapes)."""
+    count = draw(st.integers(1, 2))
+    return [draw(ag_arrays(ag_shapes(max_dims=ndim - 1))) for _ in range(count)]
+
+
+@st.composite
+def ag_diff_cases(draw: st.DrawFn) -> tuple[np.ndarray, int, int, dict]:
+    """(x, n, axis, edges): n 1..2, edges {"prepend": ..., "append": ...} with either, both or
+    none, each a 0-d array (numpy broadcasts it) or an array of x's shape but 1 or 2 long on the
+    axis."""
+    x = draw(ag_arrays(ag_shapes(min_dims=1)))
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    edges = {}
+    for name in draw(st.sampled_from([(), ("prepend",), ("append",), ("prepend", "append")])):
+        shape = list(x.shape)
+        shape[axis] = draw(st.integers(1, 2))
+        edges[name] = draw(ag_arrays(st.sampled_from([(), tuple(shape)])))
+    return x, draw(st.integers(1, 2)), axis, edges
+
+
+@st.composite
+def ag_tile_cases(draw: st.DrawFn) -> tuple[np.ndarray, object]:
+    """(x, reps): one count, or a tuple of 1 to 3 counts 1..3 (fewer or more than x's axes)."""
+    x = draw(ag_arrays(ag_shapes(max_side=3)))
+    counts = st.integers(1, 3)
+    if draw(st.booleans()):
+        return x, draw(counts)
+    return x, tuple(draw(st.lists(counts, min_size=1, max_size=3)))
+
+
+@st.composite
+def ag_inner_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) of 1 or 2 dimensions whose last axes agree (a 0-d one: its own test)."""
+    n = draw(st.integers(1, AG_MAX_SIDE))
+    shape = st.sampled_from([(n,), (1, n), (2, n), (3, n)])
+    a_shape, b_shape = draw(shape), draw(shape)
+    return draw(ag_arrays(a_shape)), draw(ag_arrays(b_shape))
+
+
+@st.composite
+def ag_cross_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int]:
+    """(a, b, axis): 3-vectors (either may be a 2-vector, a zero third component) along a common
+    axis, the other axes broadcasting."""
+    batch_a, batch_b = draw(ag_broadcast_shapes(2, max_dims=2))
+    axis = draw(st.integers(-1, 0))
+    size_a, size_b = draw(st.sampled_from([(3, 3), (3, 3), (2, 3), (3, 2)]))
+
+    def shaped(batch: tuple[int, ...], size: int) -> tuple[int, ...]:
+        return batch + (size,) if axis == -1 else (size,) + batch
+
+    if axis == 0:  # the vectors on axis 0: both need the same number of dimensions
+        batch_a = batch_b = batch_a[len(batch_a) - min(len(batch_a), len(batch_b)):]
+    return (draw(ag_arrays(shaped(batch_a, size_a))), draw(ag_arrays(shaped(batch_b, size_b))),
+            axis)
+
+
+@st.composite
+def ag_sort_cases(draw: st.DrawFn) -> tuple[np.ndarray, int | None]:
+    """(x, axis): distinct entries (a sorted order without ties), axis None or one axis."""
+    x = draw(lattice_arrays(ag_shapes(min_dims=1), step=1 / 64, unique=True))
+    return x, draw(st.none() | st.integers(-x.ndim, x.ndim - 1))
+
+
+@st.composite
+def ag_partition_cases(draw: st.DrawFn) -> tuple[np.ndarray, object, int]:
+    """(x, kth, axis): distinct entries, one kth or a list of them along the axis."""
+    x = draw(lattice_arrays(ag_shapes(min_dims=1), step=1 / 64, unique=True))
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[axis]
+    kth = st.integers(-n, n - 1)
+    return x, draw(kth | st.lists(kth, min_size=1, max_size=2)), axis
+
+
+@st.composite
+def ag_take_along_axis_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int]:
+    """(x, indices, axis): integer indices (repeats likely) of x's shape but their own length on
+    the axis."""
+    x = draw(ag_arrays(ag_shapes(min_dims=1)))
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    shape = list(x.shape)
+    shape[axis] = draw(st.integers(1, AG_MAX_SIDE))
+    n = x.shape[axis]
+    return x, draw(hnp.arrays(np.intp, tuple(shape), elements=st.integers(-n, n - 1))), axis
+
+
+@st.composite
+def ag_select_cases(draw: st.DrawFn) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+    """(choices, conditions, default): 1 to 3 arrays and as many boolean conditions, all
+    broadcastable."""
+    count = draw(st.integers(1, 3))
+    shapes = draw(ag_broadcast_shapes(2 * count))
+    choices = [draw(ag_arrays(s)) for s in shapes[:count]]
+    conditions = [draw(hnp.arrays(np.bool_, s)) for s in shapes[count:]]
+    return choices, conditions, draw(st.floats(-AG_BOUND, AG_BOUND))
+
+
+@st.composite
+def ag_pad_cases(draw: st.DrawFn) -> tuple[np.ndarray, object, object]:
+    """(x, pad_width, constant_values): one width, (before, after), or a pair per axis (0..2);
+    the constants 0, one number, or a pair per axis."""
+    x = draw(ag_arrays(ag_shapes(min_dims=1)))
+    width = st.integers(0, 2)
+    pair = st.tuples(width, width)
+    pad_width = draw(st.one_of(width, pair, st.tuples(*[pair] * x.ndim)))
+    value = st.floats(-AG_BOUND, AG_BOUND)
+    constants = draw(st.one_of(st.just(0), value,
+                               st.tuples(*[st.tuples(value, value)] * x.ndim)))
+    return x, pad_width, constants
+
+
+@st.composite
+def ag_linspace_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int, bool, int]:
+    """(start, stop, num, endpoint, axis): broadcastable start and stop (0-d to 2-D), num 0..6,
+    axis a position in the result (maybe negative)."""
+    start_shape, stop_shape = draw(ag_broadcast_shapes(2, max_dims=2))
+    ndim = len(np.broadcast_shapes(start_shape, stop_shape)) + 1
+    return (draw(ag_arrays(start_shape)), draw(ag_arrays(stop_shape)), draw(st.integers(0, 6)),
+            draw(st.booleans()), draw(st.integers(-ndim, ndim - 1)))
+
+
+@st.composite
+def ag_norm_cases(draw: st.DrawFn) -> tuple[np.ndarray, object, object, bool]:
+    """(x, ord, axis, keepdims): the vector norms over one axis (None, 1, 2, inf, -inf, 0, 3,
+    0.5) and the matrix norms over two ('fro', 1, -1, inf, -inf), or axis None (2-norm of all
+    entries; with an ord, x of that many dimensions). |x| are distinct multiples of 1/64 plus
+    1/128 (never 0, no tied maximum of |x|), each with either sign."""
+    shape = draw(ag_shapes(min_dims=1))
+    magnitudes = draw(hnp.arrays(np.float64, shape, unique=True,
+                                 elements=st.integers(0, 191).map(lambda k: (k + 0.5) / 64)))
+    x = magnitudes * draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([-1.0, 1.0])))
+    keepdims = draw(st.booleans())
+    vector = st.sampled_from([None, 1, 2, np.inf, -np.inf, 3, 0.5])
+    matrix = st.sampled_from([None, "fro", 1, -1, np.inf, -np.inf])
+    kind = draw(st.sampled_from(["all", "vector", "matrix"] if x.ndim >= 2 else ["all", "vector"]))
+    if kind == "all":
+        return x, None, None, keepdims
+    if kind == "vector":
+        axis = draw(st.integers(-x.ndim, x.ndim - 1))
+        return x, draw(vector), axis if x.ndim > 1 or draw(st.booleans()) else None, keepdims
+    axes, ord = tuple(draw(st.permutations(range(x.ndim)))[:2]), draw(matrix)
+    frobenius = ord in (None, "fro") and x.ndim == 2 and draw(st.booleans())
+    return x, ord, None if frobenius else axes, keepdims
+
+
+def ag_matrices(shape) -> st.SearchStrategy[np.ndarray]:
+    """Square matrices (..., n, n) of a shape (or a strategy of shapes), strictly diagonally
+    dominant: off-diagonal entries in [-1/(2n), 1/(2n)], diagonal ones +-[1, 2]. Every row sum of
+    |off-diagonal| is < 1/2 <= |diagonal| - 1/2, so ||A^-1|| <= 2 in the infinity norm: the
+    inverse, the solutions and the determinant (at most 2.5^4 ~ 39) stay within checks.py's
+    value bounds."""
+    def build(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+        n = shape[-1]
+        diagonal = ag_arrays(shape[:-1], -2.0, 2.0, min_abs=1.0)
+        return st.tuples(ag_arrays(shape, -0.5 / n, 0.5 / n), diagonal).map(_with_diagonal)
+    shapes = shape if isinstance(shape, st.SearchStrategy) else st.just(shape)
+    return shapes.flatmap(build)
+
+
+def _with_diagonal(parts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    off, diagonal = parts
+    n = off.shape[-1]
+    a = off.copy()
+    a[..., np.arange(n), np.arange(n)] = diagonal
+    return a
+
+
+def ag_square_shapes(max_batch_dims: int = 1) -> st.SearchStrategy[tuple[int, ...]]:
+    """(..., n, n), n 1..4, up to `max_batch_dims` batch axes of 1..3."""
+    return st.tuples(hnp.array_shapes(min_dims=0, max_dims=max_batch_dims, min_side=1,
+                                      max_side=3), st.integers(1, AG_MAX_SIDE)).map(
+        lambda c: c[0] + (c[1], c[1]))
+
+
+@st.composite
+def ag_solve_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b): a (..., n, n) diagonally dominant; b one vector (n,) or (..., n, k) matrices
+    whose batch axes broadcast with a's."""
+    batch_a, batch_b = draw(ag_broadcast_shapes(2, max_dims=1))
+    n = draw(st.integers(1, AG_MAX_SIDE))
+    a = draw(ag_matrices(batch_a + (n, n)))
+    if draw(st.booleans()):
+        return a, draw(ag_arrays((n,)))
+    return a, draw(ag_arrays(batch_b + (n, draw(st.integers(1, 3)))))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -116,11 +116,14 @@ def test_non_real_operands_are_refused(other):
         leaf((3,)) * other
 
 
-def test_tensor_exponent_and_bad_constant_base_are_refused():
-    with pytest.raises(DTypeError, match="pow"):
-        leaf((3,)) ** leaf((3,))
-    with pytest.raises(DTypeError, match="pow"):
-        (-2.0) ** leaf((3,))
+def test_array_exponents_and_any_constant_base_are_numpys_power():
+    """x ** y of two arrays and a constant base <= 0 are numpy's power (issue 18: they were
+    refused): numpy's values, nan where numpy gives nan (a negative base to a fractional
+    power), and no error."""
+    x, y = leaf((3,)), np.array([0.5, 2.0, 3.0])
+    np.testing.assert_array_equal((x ** y).data, x.data ** y)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(((-2.0) ** Tensor(y)).data, (-2.0) ** y)
 
 
 # ---- backward ----------------------------------------------------------------------------------
@@ -284,8 +287,11 @@ def test_shape_errors_name_the_operation(call, op):
 
 
 EINSUM_ERRORS = {  # subscripts, operand shapes, what the message says
-    "ellipsis": ("...i,i", [(2, 3), (3,)], "'...' is not supported"),
-    "diagonal": ("ii", [(3, 3)], "repeated index"),
+    "ellipsis": ("...i,i", [(3,), (2,)], "index 'i' has sizes 3 and 2"),
+    "diagonal": ("ii", [(3, 2)], "the repeated index 'i' has sizes 3 and 2"),
+    "two ellipses": ("......i", [(3,)], "'.' only as one '...'"),
+    "output twice": ("ij->ii", [(3, 3)], "each output index must appear once"),
+    "output unknown": ("ij->k", [(3, 3)], "each output index must appear once"),
     "operand count": ("ij,jk->ik", [(2, 3)], "2 operand subscripts for 1 operands"),
     "sizes": ("ij,jk->ik", [(2, 3), (4, 2)], "index 'j' has sizes 3 and 4"),
     "rank": ("ij,jk->ik", [(2, 3), (3,)], "subscripts 'jk' for an operand of shape (3,)"),

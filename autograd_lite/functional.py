@@ -110,8 +110,8 @@ def _inputs(args: Sequence[Any], nums: Sequence[int], what: str
 def _result(g: Any, like: Tensor, owned: bool = False) -> Any:
     """A gradient as returned to the caller: a Tensor if it carries a graph, else an array of
     its own in the argument's dtype (`owned`: it is one already)."""
-    if is_recorded(g):
-        return g
+    if is_recorded(g):  # in the argument's dtype, as a plain gradient is
+        return g if g.dtype == like.dtype else F.astype(g, like.dtype)
     if g is None:
         return np.zeros_like(like.data)
     data = g.data if isinstance(g, Tensor) else g

@@ -448,10 +448,16 @@ def gradients(output: Tensor, seed: ArrayLike, targets: list[Tensor], retain_gra
     Like `torch.autograd.grad`: no leaf's `.grad` is touched. With `create_graph` each result is
     a Tensor that remembers how it was computed (the backward pass is recorded); without, the
     rules run on arrays. None where `output` does not depend on that target. The walk stops
-    below the earliest target.
+    below the earliest target. A node class may watch the walks over its graphs
+    (`observe_backward(node)`, before each node's rules) and box their seeds (`constant`): the
+    compiler's tracer does both.
     """
     if output._node is None or not targets:
         return [None] * len(targets)
+    kind = type(output._node)
+    observe = observe or getattr(kind, "observe_backward", None)
+    if create_graph and not isinstance(seed, Tensor) and hasattr(kind, "constant"):
+        seed = kind.constant(seed)
     wanted: dict[Node, list[int]] = {}
     for i, t in enumerate(targets):
         wanted.setdefault(t._node, []).append(i)
@@ -473,4 +479,6 @@ def gradients(output: Tensor, seed: ArrayLike, targets: list[Tensor], retain_gra
     else:
         engine.walk(output._node, np.asarray(getattr(seed, "data", seed)), lambda node, g: None,
                     retain_graph, visit=collect)
+    if observe is not None:
+        observe(None)  # the walk has ended
     return results

@@ -563,10 +563,11 @@ def test_no_constant_of_a_program_depends_on_the_tracing_values(name):
         first, second = [X_SIGNED], [-2.0 * X_SIGNED[::-1]]
     programs = []
     for args in (first, second):
-        program = trace(f, args, (0,), name, [f"a{i}" for i in range(len(args))])
+        program = trace(ag.value_and_grad(f, (0,)), args, name,
+                        [f"a{i}" for i in range(len(args))])
         for _, run in PASSES:
             program = run(program)
-        programs.append(generate(program, "g", True, "the signature", NUMPY))
+        programs.append(generate(program, "g", "the signature", NUMPY))
     (source_1, namespace_1), (source_2, namespace_2) = programs
     assert source_1 == source_2
     constants = [k for k in namespace_1 if re.fullmatch(r"c\d+", k)]
@@ -1028,7 +1029,7 @@ def test_chapter_loss_compiled_equals_eager_along_a_descent():
 def test_chapter_loss_program_has_no_jacobian_sized_array():
     n, d, k = 100, 1, 3  # n (d+1) k = 600 equals no other size: n, n d, n k, (d+1) k, k
     args = list(chapter_data(n, np.random.default_rng(2)))
-    program = trace(chapter_loss, args, (0, 1), "chapter_loss")
+    program = trace(ag.value_and_grad(chapter_loss, (0, 1)), args, "chapter_loss")
     for _, run in PASSES:
         program = run(program)
     for e in program.eqns:

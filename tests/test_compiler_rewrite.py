@@ -42,11 +42,11 @@ def program_of(inputs: list[Var], eqns: list[Eqn], result: Var) -> Program:
     total = var("total", ())
     sums = eqn(P.Sum, [result], total, axis=None, keepdims=False, shape=result.shape)
     return Program("rule", tuple(inputs), (*eqns, sums), (total, result),
-                   (np.dtype(result.dtype),), tuple(v.name for v in inputs))
+                   arguments=tuple(v.name for v in inputs))
 
 
 def run(program: Program, args: Sequence[np.ndarray]) -> np.ndarray:
-    source, namespace = generate(program, "g", True, "rule test", NUMPY)
+    source, namespace = generate(program, "g", "rule test", NUMPY)
     with np.errstate(all="ignore"):
         return np.asarray(build(source, namespace, "g")(*args)[1])
 

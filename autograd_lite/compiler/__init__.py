@@ -32,25 +32,28 @@ from typing import Any
 import numpy as np
 
 from ..arguments import ArgNums, float_array, normalise_argnums, single
-from ..errors import DTypeError
+from ..errors import DTypeError, ShapeError
 from ..forward import Dual
 from ..functional import inside_transformation, value_and_grad
 from ..tensor import Tensor, is_recorded
 from . import passes
 from .codegen import Backend, build, generate, identifier
+from .ir import Out
+from .loops import fori_loop  # noqa: F401  (the package's public loop)
 from .numpy_backend import NUMPY
 from .rewrite import simplify
 from .trace import parameter_names, trace
 
-#: The passes every backend runs, in order; a backend appends its own (`Backend.passes`).
-PASSES = (
+#: The passes every backend runs, in order (each also on every loop body); a backend appends
+#: its own (`Backend.passes`).
+PASSES = tuple((name, passes.in_loop_bodies(run)) for name, run in (
     ("dead code", passes.eliminate_dead_code),
     ("constants", passes.fold_constants),
     ("common subexpressions", passes.eliminate_common_subexpressions),
     ("algebra", simplify),
     ("dead code again", passes.eliminate_dead_code),
     ("common subexpressions again", passes.eliminate_common_subexpressions),
-)
+))
 
 
 def _key(args: Sequence[Any]) -> tuple | None:
@@ -131,7 +134,8 @@ def _holds_attributes(v: Any) -> bool:
 
 def _bindings(f: Callable[..., Any]) -> list[_Binding]:
     """What f's code reads by name: its closure variables, the globals it names, and the
-    attributes it names of those and of a bound method's self (one level: `self.X`)."""
+    attributes it names of those and of a bound method's self (one level: `self.X`). Only the
+    names that hold data (an array, a number) or nothing yet are watched."""
     owner = getattr(f, "__self__", None)
     f = getattr(f, "__func__", f)  # a bound method's function
     code = getattr(f, "__code__", None)
@@ -146,7 +150,7 @@ def _bindings(f: Callable[..., Any]) -> list[_Binding]:
         if _holds_attributes(value):
             attributes += [_Binding(f"{prefix}.{a}", parent=root)
                            for a in sorted(names & set(vars(value)))]
-    return roots + attributes
+    return [b for b in roots + attributes if b.get() is None or _is_data(b.get())]
 
 
 def _is_data(v: Any) -> bool:
@@ -155,19 +159,42 @@ def _is_data(v: Any) -> bool:
         isinstance(v, np.generic) and v.dtype.kind in "biuf")
 
 
-class CompiledFunction:
-    """`f` compiled for `value_and_grad` semantics: `value, grads = cf(*args)` (grads a tuple
-    when argnums is a tuple). `source` and `stats` describe the last signature compiled."""
+def backend_named(name: str | Backend) -> Backend:
+    """The printer for `name`: "numpy" (always there) or "jax" (imports JAX, an optional
+    extra: pip install -e ".[jax]")."""
+    if isinstance(name, Backend):
+        return name
+    if name == "numpy":
+        return NUMPY
+    if name == "jax":
+        from .jax_backend import JAX  # only here: the numpy path neither imports nor needs JAX
+        return JAX
+    raise ValueError(f"backend must be 'numpy' or 'jax', got {name!r}")
 
-    value_and_grad = True  # gradcheck checks the gradients it returns
 
-    def __init__(self, f: Callable[..., Any], argnums: ArgNums = 0, cache_size: int = 8,
-                 backend: Backend = NUMPY) -> None:
+class JittedFunction:
+    """f compiled: `jf(*args)` runs the generated program, which returns what f returns (a
+    tuple, list or dict of arrays) as arrays of their own. f may take derivatives inside
+    (`grad`, `value_and_grad`, `vjp`, `jvp`, ...) and loop (`fori_loop`). `source` and `stats`
+    describe the last signature compiled; see the package docstring for what a signature is
+    and how values read from outside the arguments are treated.
+
+    With the JAX backend, `data_parallel` lists the arguments whose first axis is the sample
+    axis: they are split over the devices of a one-axis mesh (`jax.sharding`), the others
+    replicated, and XLA adds the cross-device sums (one device: no splitting).
+    """
+
+    what = "jit"  # the entry point, as the generated docstring and the errors name it
+
+    def __init__(self, f: Callable[..., Any], backend: str | Backend = "numpy",
+                 cache_size: int = 8, data_parallel: Sequence[int] = ()) -> None:
         self.function = f
-        self.argnums = argnums
         self.name = str(getattr(f, "__name__", type(f).__name__))
+        self.backend = backend_named(backend)
         self.cache_size = cache_size
-        self.backend = backend
+        self.data_parallel = tuple(data_parallel)
+        if self.data_parallel and self.backend.name != "jax":
+            raise ValueError("data_parallel needs backend='jax' (numpy runs on one core)")
         self.traces = 0
         self.source: str | None = None
         self.stats: dict[str, Any] = {}
@@ -178,16 +205,16 @@ class CompiledFunction:
         """The current values of the names f reads from outside that hold data (None else)."""
         return [v if _is_data(v) else None for v in (b.get() for b in self._bindings)]
 
-    def __call__(self, *args: Any) -> tuple[float, Any]:
+    def __call__(self, *args: Any) -> Any:
         hidden = self._hidden() if self._bindings else ()
         key = _key(args)
         program = self._cache.get((key, _hidden_key(hidden)) if hidden else key)
         if program is None:
             if any(type(a) is Dual for a in args) or inside_transformation() and any(
                     is_recorded(a) for a in args):
-                # inside a transformation (or a trace) on the tape, or inside jvp: differentiate
-                # f there, so that the enclosing one sees its derivatives, not constant numbers
-                return value_and_grad(self.function, self.argnums)(*args)
+                # inside a transformation (or a trace) on the tape, or inside jvp: run f there,
+                # so that the enclosing one sees its derivatives, not constant numbers
+                return self._eagerly(*args)
             args = self._normalise(args)
             key = _key(args)
             if hidden:
@@ -199,15 +226,31 @@ class CompiledFunction:
             return program(*args, *(v for v in hidden if type(v) is np.ndarray))
         return program(*args)
 
+    # ---- what compile changes ----------------------------------------------------------------
+    def _eagerly(self, *args: Any) -> Any:
+        return self.function(*args)
+
+    def _traced(self) -> Callable[..., Any]:
+        return self.function
+
+    def _float_arguments(self, n: int) -> tuple[int, ...]:
+        """The arguments made floating arrays (the differentiated ones)."""
+        return ()
+
+    def _result(self, structure: Any, args: Sequence[Any]) -> Any:
+        return structure
+
+    # ---- the shared work ---------------------------------------------------------------------
     def _normalise(self, args: Sequence[Any]) -> list[Any]:
         """Arrays as ndarrays (differentiated ones floating), numbers as Python numbers."""
-        nums = normalise_argnums(self.argnums, len(args), f"compile({self.name})")
+        floats = self._float_arguments(len(args))
+        where = f"{self.what}({self.name})"
         out = []
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 a = a.data
-            if i in nums:
-                a = float_array(a, f"compile({self.name})")
+            if i in floats:
+                a = float_array(a, where)
             elif isinstance(a, np.ndarray):
                 a = np.asarray(a)  # a subclass (np.memmap) as the ndarray the key knows
             elif isinstance(a, np.generic):
@@ -222,20 +265,18 @@ class CompiledFunction:
                 except (TypeError, ValueError):
                     a = None
                 if a is None or a.dtype.kind not in "biuf":
-                    raise DTypeError(f"compile({self.name}): argument {i} "
-                                     f"({type(args[i]).__name__}) is neither an array, a "
-                                     "number nor a tuple of ints")
+                    raise DTypeError(f"{where}: argument {i} ({type(args[i]).__name__}) is "
+                                     "neither an array, a number nor a tuple of ints")
             out.append(a)
         return out
 
     def _compile(self, args: list[Any], key: Any, hidden: Sequence[Any]) -> Callable[..., Any]:
         start = time.perf_counter()
-        nums = normalise_argnums(self.argnums, len(args), f"compile({self.name})")
         arrays = [(b, v) for b, v in zip(self._bindings, hidden) if type(v) is np.ndarray]
         names = parameter_names(self.function, len(args), self.backend.reserved,
                                 [identifier(b.name) for b, _ in arrays])
-        program = trace(self.function, args, nums, self.name, names,
-                        [(v, b.put) for b, v in arrays])
+        program = trace(self._traced(), args, self.name, names, [(v, b.put) for b, v in arrays],
+                        lambda structure: self._result(structure, args))
         program = program.but(hidden=[b.name for b, _ in arrays])  # as f's code writes them
         traced = time.perf_counter()
         counts = {"traced": len(program.eqns)}
@@ -245,10 +286,12 @@ class CompiledFunction:
         signature = ", ".join(
             f"{n} {a.dtype} {a.shape}" if isinstance(a, np.ndarray) else f"{n} = {a!r}"
             for n, a in zip(program.arguments, [*args, *(v for _, v in arrays)]))
-        function_name = identifier(f"{self.name.replace('<lambda>', 'lambda')}_value_and_grad")
-        source, namespace = generate(program, function_name, single(self.argnums), signature,
-                                     self.backend)
-        function = build(source, namespace, function_name)
+        stem = self.name.replace("<lambda>", "lambda")
+        function_name = identifier(f"{stem}_value_and_grad" if self.what == "compile"
+                                   else f"{stem}_{self.backend.name}")
+        source, namespace = generate(program, function_name, signature, self.backend, self.what)
+        function = self.backend.finish(build(source, namespace, function_name), program,
+                                       self.data_parallel)
         fresh, reused = passes.allocated_bytes(program)
         self.traces += 1
         self.source = source
@@ -263,10 +306,59 @@ class CompiledFunction:
         return function
 
 
+class CompiledFunction(JittedFunction):
+    """`f` compiled for `value_and_grad` semantics: `value, grads = cf(*args)` (grads a tuple
+    when argnums is a tuple): `jit` of `value_and_grad(f, argnums)`, the value a Python float
+    and each gradient in its argument's dtype."""
+
+    what = "compile"
+    value_and_grad = True  # gradcheck checks the gradients it returns
+
+    def __init__(self, f: Callable[..., Any], argnums: ArgNums = 0, cache_size: int = 8,
+                 backend: str | Backend = "numpy", data_parallel: Sequence[int] = ()) -> None:
+        super().__init__(f, backend, cache_size, data_parallel)
+        self.argnums = argnums
+
+    def _eagerly(self, *args: Any) -> Any:
+        return value_and_grad(self.function, self.argnums)(*args)
+
+    def _traced(self) -> Callable[..., Any]:
+        f, name = self.function, self.name
+
+        def scalar_f(*args: Any) -> Any:  # f's value checked first, so that the error names f
+            out = f(*args)
+            shape = tuple(getattr(out, "shape", np.shape(out)))
+            if shape and int(np.prod(shape)) != 1:
+                raise ShapeError(f"compile({name}): f must return one real number (a "
+                                 f"one-element Tensor), got shape {shape}")
+            return out
+
+        return value_and_grad(scalar_f, self.argnums)
+
+    def _float_arguments(self, n: int) -> tuple[int, ...]:
+        return normalise_argnums(self.argnums, n, f"compile({self.name})")
+
+    def _result(self, structure: Any, args: Sequence[Any]) -> Any:
+        value, grads = structure
+        nums = self._float_arguments(len(args))
+        grads = (grads,) if single(self.argnums) else grads
+        grads = tuple(Out(g.index, np.dtype(args[i].dtype)) for g, i in zip(grads, nums))
+        return Out(value.index, number=True), grads[0] if single(self.argnums) else grads
+
+
 def _hidden_key(hidden: Sequence[Any]) -> tuple:
     return tuple(None if v is None else _key([v]) for v in hidden)
 
 
-def compile(f: Callable[..., Any], argnums: ArgNums = 0) -> CompiledFunction:  # noqa: A001
-    """f compiled to a straight-line numpy program with `value_and_grad(f, argnums)` semantics."""
-    return CompiledFunction(f, argnums)
+def compile(f: Callable[..., Any], argnums: ArgNums = 0,  # noqa: A001
+            backend: str = "numpy", data_parallel: Sequence[int] = ()) -> CompiledFunction:
+    """f compiled to a straight-line program with `value_and_grad(f, argnums)` semantics (the
+    same as `jit(value_and_grad(f, argnums))`, the value a Python float)."""
+    return CompiledFunction(f, argnums, backend=backend, data_parallel=data_parallel)
+
+
+def jit(f: Callable[..., Any], backend: str = "numpy",
+        data_parallel: Sequence[int] = ()) -> JittedFunction:
+    """f compiled to a straight-line program (numpy source, or jax.numpy with backend="jax"),
+    traced once per signature: see `JittedFunction`."""
+    return JittedFunction(f, backend, data_parallel=data_parallel)

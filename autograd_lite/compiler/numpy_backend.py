@@ -15,8 +15,8 @@ import numpy as np
 
 from .. import ops as P
 from . import passes
-from .codegen import Backend, Lowering
-from .ir import Eqn, Var
+from .codegen import Backend, Lowering, indented
+from .ir import Eqn, Loop, Var
 
 
 def _index_add(base: np.ndarray, values: Any, index: Any) -> np.ndarray:
@@ -128,6 +128,27 @@ def index_add_in_place(e: Eqn, ins: Sequence[str]) -> str:
     return f"{base}[{_index(e, ins, 2)}] += {values}"
 
 
+def loop(e: Eqn, w: Any, ins: Sequence[str]) -> list[tuple[str, str]]:
+    """A for loop over the body's lines: the loop's own copies of the carried arrays, updated
+    in place where the body's buffer plan writes into them, else rebound to the new arrays."""
+    n, body = e.params["carried"], e.params["body"]
+    names = [w.fresh_name() for _ in e.outs]
+    lines = [(f"{name} = np.array({x})", "the loop's own copy of the carry")
+             for name, x in zip(names, ins[:n])]
+    index = w.fresh_name("i")
+    lines.append((f"for {index} in range({e.params['lower']}, {e.params['upper']}):",
+                  e.op.label(e.params)))
+    body_lines, results = w.body(body, [index, *names, *ins[n:]])
+    lines += indented(body_lines)
+    changed = [(name, text) for name, text in zip(names, results) if name != text]
+    if changed:
+        lines.append((f"    {', '.join(n for n, _ in changed)} = "
+                      f"{', '.join(t for _, t in changed)}", "the next carry"))
+    for out, name in zip(e.outs, names):
+        w.names[id(out)] = name
+    return lines
+
+
 TABLE: dict[type, Lowering] = {op: ufunc(op) for op in P.primitives() if op.ufunc is not None}
 TABLE.update({
     P.Add: operator("+", commutative=True), P.Sub: operator("-"),
@@ -155,6 +176,7 @@ TABLE.update({
                                            f"axis={e.params['axis']})"),
     P.Where: Lowering(lambda e, ins: f"np.where({ins[2]}, {ins[0]}, {ins[1]})"),
     P.StopGradient: Lowering(lambda e, ins: ins[0]),
+    Loop: Lowering(block=loop),
 })
 
 
@@ -169,7 +191,7 @@ NUMPY = Backend(
     reserved=frozenset({"np", "float", *HELPERS}),
 )
 NUMPY.passes = (
-    ("layout", passes.choose_layout),
-    ("buffers", lambda program: passes.plan_buffers(program, NUMPY.writes_out,
-                                                    NUMPY.updates_in_place)),
+    ("layout", passes.in_loop_bodies(passes.choose_layout)),
+    ("buffers", passes.in_loop_bodies(lambda program: passes.plan_buffers(
+        program, NUMPY.writes_out, NUMPY.updates_in_place))),
 )

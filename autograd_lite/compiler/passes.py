@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops as P
-from .ir import Const, Eqn, Operand, Program, Var
+from .ir import Const, Eqn, Loop, Operand, Program, Var
 from .rewrite import Replacement, rewrite_program, simplify  # noqa: F401  (a pass, listed here)
 
 
@@ -31,11 +31,23 @@ def aliases_input(e: Eqn) -> bool:
             or e.op in (P.Getitem, P.Einsum) and len(e.ins) == 1)
 
 
+def in_loop_bodies(run: Any) -> Any:
+    """The pass `run`, applied to a program and then to every loop body in it (a body is a
+    program of its own: each pass runs on it as on any)."""
+    def recursive(program: Program) -> Program:
+        program = run(program)
+        eqns = [replace(e, params={**e.params, "body": recursive(e.params["body"])})
+                if e.op is Loop else e for e in program.eqns]
+        return program.but(eqns=eqns) if any(e.op is Loop for e in eqns) else program
+    recursive.__name__ = getattr(run, "__name__", "pass")
+    return recursive
+
+
 def eliminate_dead_code(program: Program) -> Program:
     live = {id(x) for x in program.outputs if isinstance(x, Var)}
     kept = []
     for e in reversed(program.eqns):
-        if id(e.out) in live:
+        if any(id(o) in live for o in e.outs):
             kept.append(e)
             live.update(id(x) for x in e.ins if isinstance(x, Var))
     return program.but(eqns=kept[::-1])
@@ -46,7 +58,8 @@ def fold_constants(program: Program) -> Program:
     `ir.Const`), unless the result is larger than every operand (a broadcast that is a
     zero-stride view is kept folded: it costs no memory)."""
     def step(e: Eqn, defs: Any) -> Replacement:
-        if not e.ins or not all(isinstance(x, Const) and x.foldable for x in e.ins):
+        if e.op is Loop or not e.ins or not all(isinstance(x, Const) and x.foldable
+                                                 for x in e.ins):
             return None
         with np.errstate(all="ignore"):  # inf and nan, as the program would compute them
             value = _one_number_as_broadcast(e.op.forward(*(x.value for x in e.ins), **e.params))
@@ -84,6 +97,8 @@ def eliminate_common_subexpressions(program: Program) -> Program:
     seen: dict[Any, Var] = {}
 
     def step(e: Eqn, defs: Any) -> Replacement:
+        if e.op is Loop:
+            return None
         key = (e.op, tuple(_operand_key(x) for x in e.ins), repr(sorted(e.params.items())))
         if key in seen:
             return seen[key]
@@ -125,7 +140,9 @@ def plan_buffers(program: Program, writes_out: Callable[[type], bool] = lambda o
     inputs, constants and outputs are never written. So a call allocates each array it needs
     once, and no array outlives the call except the outputs (nothing is kept between calls).
     Also finds the outputs that are arrays of the program's own, not returned twice
-    (`Program.fresh_outputs`): the printer copies every other one.
+    (`Program.fresh_outputs`): the printer copies every other one. The inputs listed in
+    `Program.writable` (a loop body's carried arrays, which the loop owns) may be written once
+    dead, as the program's own arrays may.
     """
     eqns = list(program.eqns)
     n = len(eqns)
@@ -143,8 +160,19 @@ def plan_buffers(program: Program, writes_out: Callable[[type], bool] = lambda o
     layouts: dict[int, str] = {}
     views: set[int] = set()  # variables that may be views (part, or a broadcast) of their root
     free: list[Var] = []
+    for k in program.writable:
+        v = program.inputs[k]
+        root[id(v)], root_last[id(v)] = v, last_use.get(id(v), -1)
+        owned.add(id(v))
+        if v.shape and v.size > 1:
+            free.append(v)
     for i, e in enumerate(eqns):
         out = e.out
+        if e.op is Loop:  # its results are arrays of its own (copies of the initial carry)
+            for o in e.outs:
+                root[id(o)], root_last[id(o)] = o, last_use.get(id(o), -1)
+                owned.add(id(o))
+            continue
         if aliases_input(e):
             source = e.ins[0]
             r = root.get(id(source), source) if isinstance(source, Var) else None

@@ -20,8 +20,9 @@ import numpy as np
 from .. import engine, ops
 from ..errors import ShapeError, TraceError
 from ..functional import evaluate
-from ..tensor import Tensor, gradients, record, run_forward
-from .ir import Program, from_graph
+from ..tensor import Tensor, record, run_forward
+from .ir import Out, Program, from_graph
+from .tree import flatten, map_leaves
 
 
 class TracedNode(engine.Node):
@@ -37,12 +38,9 @@ class TracedLeaf(engine.LeafNode):
     __slots__ = ("operands", "dtype")
 
 
-_tracing: list[str] = []  # the names of the functions being traced (innermost last)
-
-
 def _refuse(what: str) -> TraceError:
     return TraceError(
-        f"compile({_tracing[-1] if _tracing else '?'}): {what} of a traced value: Python "
+        f"compile({tracing() or '?'}): {what} of a traced value: Python "
         "control flow and conversions to Python numbers need the value at trace time, but the "
         "compiled program must work for every input of its signature. Compute it with array "
         "operations (e.g. where(cond, a, b)), pass the value as a non-array argument (a Python "
@@ -77,7 +75,7 @@ def record_traced(op: type[ops.Primitive], *args: Any, **params: Any) -> Any:
         return record(op, *args, **params)  # nothing traced: the eager tape's business
     if op.data_dependent_shape(arrays, params):
         raise TraceError(
-            f"compile({_tracing[-1]}): {op.name} gives a result whose shape depends on the "
+            f"compile({tracing()}): {op.name} gives a result whose shape depends on the "
             "values of traced inputs (a boolean mask computed from them); use where(mask, x, 0) "
             "instead, or eager mode")
     out = run_forward(op, arrays, params)
@@ -170,18 +168,59 @@ def parameter_names(f: Callable[..., Any], n: int, reserved: frozenset[str] = fr
     return names
 
 
-def trace(f: Callable[..., Any], args: Sequence[Any], argnums: tuple[int, ...], name: str,
+class _Trace:
+    """What one trace collects besides its nodes: for every node a backward walk records, the
+    forward node whose rule recorded it (by seq: the program's comments say "vjp of tanh")."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.marks: list[tuple[int, Any]] = []
+
+    def observe(self, node: engine.Node) -> None:
+        self.marks.append((engine.recording_mark(), node))
+
+    def origins(self) -> dict[int, Any]:
+        """seq -> the forward node whose rule recorded it; a walk's end is marked by None."""
+        bounds = [m for m, _ in self.marks] + [engine.recording_mark()]
+        return {seq: node for (start, node), end in zip(self.marks, bounds[1:])
+                if node is not None for seq in range(start, end)}
+
+
+_traces: list[_Trace] = []  # the traces in progress, innermost last
+
+
+def _observe_backward(node: engine.Node | None) -> None:
+    """Before each node's rules: that node (None: the walk has ended)."""
+    if _traces:
+        _traces[-1].observe(node)
+
+
+# how `tensor.gradients` treats a graph of traced nodes: it tells the trace which rule records
+# what, and the seed of the walk is itself traced, so that what the rules compute from it is
+# recorded and the compiler (constant folding), not the trace, evaluates it
+TracedNode.observe_backward = TracedLeaf.observe_backward = staticmethod(_observe_backward)
+TracedNode.constant = TracedLeaf.constant = staticmethod(lambda value: _traced_constant(
+    np.asarray(value)))
+
+
+def tracing() -> str | None:
+    """The name of the innermost function being traced, or None outside a trace."""
+    return _traces[-1].name if _traces else None
+
+
+def trace(f: Callable[..., Any], args: Sequence[Any], name: str,
           names: Sequence[str] | None = None,
-          hidden: Sequence[tuple[np.ndarray, Callable[[Any], Callable[[], None]]]] = ()
-          ) -> Program:
-    """The joint forward and backward program of the scalar f w.r.t. args[argnums].
+          hidden: Sequence[tuple[np.ndarray, Callable[[Any], Callable[[], None]]]] = (),
+          result: Callable[[Any], Any] | None = None) -> Program:
+    """The program of f: its values, and whatever derivatives f takes of them, recorded.
 
     Array arguments become traced inputs (every value computed from them is recorded); the
     others are constants of this trace. `hidden`: per array that f reads from its closure or
     its globals, (the array, put), which becomes a traced input too: `put(t)` binds the name to
     the traced value t for the trace and returns the function that binds the array back.
-    `names`: the inputs' names (the arguments', then the hidden ones'). The backward pass is
-    seeded with 1.
+    `names`: the inputs' names (the arguments', then the hidden ones'). f may return a tuple,
+    list or dict of arrays (and numbers); `result(structure)`, if given, turns the structure of
+    `Out`s into what the caller gets (compile marks the value a number).
     """
     names = list(names or parameter_names(f, len(args)))
     call_args = list(args)
@@ -191,49 +230,36 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: tuple[int, ...], 
             call_args[i] = traced_input(a)
             inputs.append((names[i], call_args[i]._node, a.dtype))
     restore = []
-    _tracing.append(name)
+    current = _Trace(name)
+    _traces.append(current)
     previous, engine.grad_enabled = engine.grad_enabled, True
     try:
         for hidden_name, (array, put) in zip(names[len(args):], hidden):
             t = traced_input(array)
             inputs.append((hidden_name, t._node, array.dtype))
             restore.append(put(t))
-        out = evaluate(f, call_args)
-        if not isinstance(out, Tensor):
-            try:
-                out = Tensor(np.asarray(out))
-            except (TypeError, ValueError):
-                raise ShapeError(f"compile({name}): f must return one real number (a "
-                                 f"one-element Tensor), got {type(out).__name__}") from None
-        if out.size != 1 or out.dtype.kind not in "biuf":
-            raise ShapeError(f"compile({name}): f must return one real number (a one-element "
-                             f"Tensor), got shape {out.shape}, dtype {out.dtype}")
-        targets = [call_args[i] for i in argnums]
-        grads, origins = _recorded_gradients(out, targets)
+        leaves, structure = flatten(evaluate(f, call_args))
     finally:
         engine.grad_enabled = previous
-        _tracing.pop()
+        _traces.pop()
         for put_back in reversed(restore):
             put_back()
-    outputs: list[Any] = [out._node if out._node is not None else out.data]
-    for g, t in zip(grads, targets):
-        if g is None:
-            outputs.append(np.zeros_like(t.data))
-        else:
-            outputs.append(g._node if g._node is not None else g.data)
-    program = from_graph(name, inputs, outputs, origins, (TracedNode, TracedLeaf))
-    return program.but(output_dtypes=[t.data.dtype for t in targets], arguments=names,
-                       hidden=names[len(args):])
+    outputs = [_output_node(leaf, name, k) for k, leaf in enumerate(leaves)]
+    program, _ = from_graph(name, inputs, outputs, current.origins(), (TracedNode, TracedLeaf))
+    structure = map_leaves(structure, lambda k: Out(k))
+    return program.but(arguments=names, hidden=names[len(args):],
+                       result=result(structure) if result else structure)
 
 
-def _recorded_gradients(out: Tensor, targets: list[Tensor]) -> tuple[list[Any], dict]:
-    """The gradients of out w.r.t. the targets as Tensors on the graph, and for every node the
-    backward pass recorded, the forward node whose rule recorded it (by seq)."""
-    marks: list[tuple[int, Any]] = []
-    results = gradients(out, _traced_constant(np.ones_like(out.data)), targets,
-                        create_graph=True,
-                        observe=lambda node: marks.append((engine.recording_mark(), node)))
-    bounds = [m for m, _ in marks] + [engine.recording_mark()]
-    origins = {seq: node for (start, node), end in zip(marks, bounds[1:])
-               for seq in range(start, end)}
-    return results, origins
+def _output_node(leaf: Any, name: str, k: int) -> Any:
+    """A returned value as `from_graph` takes it: its node if it is traced, else its array."""
+    if isinstance(leaf, Tensor):
+        return leaf._node if isinstance(leaf._node, TracedNode | TracedLeaf) else leaf.data
+    if hasattr(leaf, "primal"):  # a Dual
+        raise TraceError(f"compile({name}): output {k} is a forward-mode Dual; return its "
+                         ".primal and .tangent (as jvp does)")
+    value = np.asarray(leaf)
+    if value.dtype.kind not in "biuf":
+        raise ShapeError(f"compile({name}): output {k} is {type(leaf).__name__}, not an array "
+                         "or a number")
+    return value

@@ -344,14 +344,14 @@ def _times_power(g: Any, x: Any, p: Any) -> Any:
 
 class Power(Elementwise):
     """x ** y for an array exponent;   d/dx = y x^(y-1)  (0 at x = y = 0, where x^0 = 1),
-    d/dy = x^y log x  (0 where x = 0 < y: x^y is 0 there for every y > 0)"""
+    d/dy = x^y log x  (0 where x = 0: 0^y is 0 for every y > 0; JAX's choice at y = 0)"""
     inputs, saves, ufunc = ("x", "y"), ("x", "y", "out"), np.power
 
     @staticmethod
     def d_x(x, y, out): return np.where((x == 0) * (y == 0), 0.0, y * x ** (y - 1))
 
     @staticmethod
-    def d_y(x, y, out): return out * np.log(np.where((x == 0) * (y > 0), 1.0, x))
+    def d_y(x, y, out): return out * np.log(np.where(x == 0, 1.0, x))
 
 
 class Remainder(Elementwise):

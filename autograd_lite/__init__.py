@@ -10,7 +10,7 @@ recorded graph once, in reverse. The layers, each importing only the ones before
 """
 
 from . import extend, kernels  # noqa: F401  (register user primitives' rules, the eager fast paths)
-from .compiler import CompiledFunction, compile
+from .compiler import CompiledFunction, JittedFunction, compile, fori_loop, jit
 from .engine import is_grad_enabled, no_grad
 from .errors import DTypeError, GradcheckError, GraphFreedError, ShapeError, TraceError
 from .finite_differences import central_difference_gradient, central_difference_jacobian
@@ -144,7 +144,8 @@ __all__ = [
     "Tensor", "no_grad", "is_grad_enabled",
     "grad", "value_and_grad", "vjp", "jacobian", "gradcheck",
     "jvp", "jacfwd", "Dual", "hvp", "hessian",
-    "compile", "CompiledFunction", "Primitive", "Elementwise",
+    "compile", "CompiledFunction", "jit", "JittedFunction", "fori_loop", "Primitive",
+    "Elementwise",
     "central_difference_jacobian", "central_difference_gradient",
     "abs", "all", "any", "append", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "argmax", "argmin", "argpartition", "argsort", "array_split", "astype", "atleast_1d",

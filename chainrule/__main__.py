@@ -15,7 +15,10 @@ from .newton import NewtonFit, fit_newton_w
 from .weather import WeatherDataUnavailable, load_weather_data
 
 DESCRIPTIONS = {"explicit": "the chapter's explicit Jacobian", "backprop": "the eager tape",
-                "compiled": "the tape compiled once to a numpy program"}
+                "compiled": "the tape compiled once to a numpy program, the fit one compiled "
+                            "loop"}
+JAX_DESCRIPTION = ("the tape compiled once to a jax.numpy program, the fit one "
+                   "jax.lax.fori_loop, jitted by XLA (its wall time includes compiling)")
 FIGURE = "chapter_fit.png"
 #: Iterations of the --newton-w fit by default: about 0.7 ms each (its Newton step runs the
 #: eager tape K + 1 times), so about 40 s, where the chapter's 1,000,000 would take 12 minutes.
@@ -57,6 +60,10 @@ def parser() -> argparse.ArgumentParser:
                         "(and say so) when a full run would take longer; the compiled route always "
                         "runs to completion")
     p.add_argument("--full", action="store_true", help="run every route to completion")
+    p.add_argument("--backend", choices=("numpy", "jax"), default="numpy",
+                   help="the compiled route's printer: numpy source, or jax.numpy jitted by XLA "
+                        "(the optional extra: pip install -e '.[jax]'; on more than one device "
+                        "the samples are split over them)")
     p.add_argument("--show-code", action="store_true",
                    help="print the program compiled for the chapter's loss and gradients, and exit")
     p.add_argument("--data", type=Path, default=None,
@@ -99,15 +106,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def show_code(split: ex.Split) -> str:
-    """The program `compile` writes for the chapter's loss and both gradients."""
-    model = ex.chapter_model("compiled", 0)
-    model.loss_and_gradients(split.x_train, split.y_train)
-    return model.value_and_grad.source
+def show_code(split: ex.Split, backend: str = "numpy") -> str:
+    """The program `compile` writes for the chapter's loss and both gradients (numpy's; with
+    backend "jax", the JAX program after it, from the same optimised program)."""
+    sources = []
+    for name in dict.fromkeys(("numpy", backend)):
+        model = ex.chapter_model("compiled", 0, name)
+        model.loss_and_gradients(split.x_train, split.y_train)
+        sources.append(model.value_and_grad.source)
+    if len(sources) == 1:
+        return sources[0]
+    return "\n".join(f"# backend {name}\n{source}" for name, source in zip(
+        ("numpy", backend), sources))
 
 
-def report(result: ex.FitResult, asked: int) -> str:
-    lines = [f"\n[{result.route}]  ({DESCRIPTIONS[result.route]})"]
+def report(result: ex.FitResult, asked: int, backend: str = "numpy") -> str:
+    jax = result.route == "compiled" and backend == "jax"
+    lines = [f"\n[{result.route}{', jax' if jax else ''}]  "
+             f"({JAX_DESCRIPTION if jax else DESCRIPTIONS[result.route]})"]
     if result.completed:
         lines += [f"    training MSE : {result.train_mse:.4f}",
                   f"    test MSE : {result.test_mse:.4f}"]
@@ -130,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.show_code:
-        print(show_code(split))
+        print(show_code(split, args.backend))
         return 0
     print(f"Station {data.station} ({data.source.name}), {args.element}, year {args.year}: "
           f"{len(split.x_train)} training / {len(split.x_test)} test days, seed {args.seed}, "
@@ -141,10 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         steps = ex.budgeted_iterations(split, route, args.iterations, budget)
         progress = ex.ProgressLine(route, steps, split.x_train, split.y_train)
         result = ex.fit_chapter_model(split, route, steps, progress, max(steps // 200, 1),
-                                      asked=args.iterations)
+                                      asked=args.iterations,
+                                      backend=args.backend if route == "compiled" else "numpy")
         progress.close()
         results[route] = result
-        print(report(result, args.iterations))
+        print(report(result, args.iterations, args.backend))
     per_step = {r: res.microseconds_per_iteration for r, res in results.items()}
     if len(results) > 1:
         print("\nper iteration: " + ", ".join(f"{r} {us:.1f} us" for r, us in per_step.items()))

@@ -268,7 +268,8 @@ class DeepRidgeRegressionGD(RidgeRegressionGD):
 
     def __init__(self, basis: DeepTanhBasis, learning_rate: float = 0.01,
                  num_iterations: int = 1000, ridge: float = 0.1, ridge_basis: float = 0.1,
-                 route: str = "explicit", jacobian_order: str = "output") -> None:
+                 route: str = "explicit", jacobian_order: str = "output",
+                 backend: str = "numpy") -> None:
         if not isinstance(basis, DeepTanhBasis):
             raise TypeError(f"basis must be a DeepTanhBasis, got {type(basis).__name__}")
         if jacobian_order not in JACOBIAN_ORDERS:
@@ -278,7 +279,7 @@ class DeepRidgeRegressionGD(RidgeRegressionGD):
         # W_1..W_L) in w and the W_l
         argnums = (0, *range(5, 5 + len(basis.layers)))
         super().__init__(learning_rate, num_iterations, ridge, ridge_basis, route,
-                         deep_ridge_regression_loss, argnums)
+                         deep_ridge_regression_loss, argnums, data=(1, 2), backend=backend)
         self.basis = basis
         self.jacobian_order = jacobian_order
 

@@ -6,8 +6,12 @@ and `pred`, `loss`, `gradients`, `loss_and_gradients` and `fit`, written once. A
 its weight matrices, its forward pass, its explicit chain rule and how it hands its parameters to
 the tape (the hooks at the end of the class).
 
-`fit` runs its steps through `_descend(X, y, steps, callback, callback_every)`, one method, so
-that a route may replace the per-step Python loop by a compiled loop without touching `fit`.
+`fit` runs its steps through `_descend(X, y, steps, callback, callback_every)`: a Python loop of
+`gradients` and updates for the explicit and eager routes; for the compiled route, the whole
+loop compiled (`autograd_lite.jit` of a `fori_loop` whose body takes the gradients and updates
+the parameters), run in chunks of `callback_every` steps when there is a callback. `backend`
+("numpy" or "jax") chooses the compiled route's printer; with "jax", the samples (X and y) are
+split over all devices JAX sees (`data_parallel`).
 
 Gradients have the dtype of the parameter they belong to, on every route: a float32 W gets a
 float32 gradient, as the tape returns it (the explicit chain rule computes in float64 where x~
@@ -16,6 +20,7 @@ appends float64 ones, and casts back at the end).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -56,6 +61,34 @@ def count(value: Any, name: str) -> int:
     return int(value)
 
 
+#: The compiled route's printers: numpy (always), JAX (the optional extra `.[jax]`).
+BACKENDS: tuple[str, ...] = ("numpy", "jax")
+
+
+def _descent_steps(loss_function: Callable[..., Any], argnums: tuple[int, ...]
+                   ) -> Callable[..., Any]:
+    """steps(n, learning_rate, *arguments) -> the parameters (arguments[argnums]) after n
+    gradient-descent steps on loss_function(*arguments): p -= learning_rate * grad_p, all
+    gradients taken at the same parameters, as fit's Python loop does; a fori_loop, so that
+    compiled it is one loop of the program."""
+    def steps(n: int, learning_rate: float, *arguments: Any) -> tuple[Any, ...]:
+        def step(i: Any, parameters: tuple[Any, ...]) -> tuple[Any, ...]:
+            call = list(arguments)
+            for k, p in zip(argnums, parameters):
+                call[k] = p
+            grads = ag.grad(loss_function, argnums)(*call)
+            return tuple(p - learning_rate * g for p, g in zip(parameters, grads))
+
+        return ag.fori_loop(0, n, step, tuple(arguments[k] for k in argnums))
+
+    steps.__name__ = f"{loss_function.__name__}_descent"
+    parameters = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY)
+                  for name in ("n", "learning_rate")]
+    steps.__signature__ = inspect.signature(loss_function).replace(  # names for the program
+        parameters=parameters + list(inspect.signature(loss_function).parameters.values()))
+    return steps
+
+
 def like(gradient: np.ndarray, parameter: np.ndarray) -> np.ndarray:
     """`gradient` in `parameter`'s dtype (no copy when it already is)."""
     return gradient.astype(parameter.dtype, copy=False)
@@ -72,19 +105,34 @@ class RidgeRegressionGD:
 
     def __init__(self, learning_rate: float, num_iterations: int, ridge: float,
                  ridge_basis: float, route: str, loss_function: Callable[..., Any],
-                 argnums: tuple[int, ...]) -> None:
+                 argnums: tuple[int, ...], data: tuple[int, int], backend: str = "numpy"
+                 ) -> None:
         if route not in ROUTES:
             raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if backend != "numpy" and route != "compiled":
+            raise ValueError(f"backend={backend!r} is the compiled route's printer; use "
+                             "route='compiled' with it")
         self.learning_rate = learning_rate
         self.num_iterations = count(num_iterations, "num_iterations")
         self.ridge = float(ridge)
         self.ridge_basis = float(ridge_basis)
         self.route = route
+        self.backend = backend
         self.w: np.ndarray | None = None
+        self.loss_function, self.argnums = loss_function, argnums
+        shards = data if backend == "jax" else ()  # the positions of X and y: split over devices
         #: what the back-propagation routes call: `value_and_grad(loss_function, argnums)`
         #: (eager), or `compile(...)` of it (its `.source` and `.stats` show the program)
-        self.value_and_grad = (ag.compile if route == "compiled" else ag.value_and_grad)(
-            loss_function, argnums)
+        self.value_and_grad = (ag.value_and_grad(loss_function, argnums) if route != "compiled"
+                               else ag.compile(loss_function, argnums, backend=backend,
+                                               data_parallel=shards))
+        #: the compiled route's whole descent: `steps(n, learning_rate, *loss arguments)` runs n
+        #: gradient-descent steps in one compiled loop (its `.source` shows the program)
+        self.descent = ag.jit(_descent_steps(loss_function, argnums), backend=backend,
+                              data_parallel=tuple(2 + k for k in shards)) \
+            if route == "compiled" else None
 
     def _weights(self) -> np.ndarray:
         """`self.w`, set to zeros(K) first if it is None (as the chapter does)."""
@@ -136,8 +184,22 @@ class RidgeRegressionGD:
 
     def _descend(self, X: np.ndarray, y: np.ndarray, steps: int,
                  callback: Callable[[int, Any], None] | None, callback_every: int) -> None:
-        """`steps` gradient-descent steps on checked data: the loop a compiled route may replace
-        by a compiled one (it must call `callback` as this one does)."""
+        """`steps` gradient-descent steps on checked data, calling `callback(iteration, self)`
+        every `callback_every` iterations: a Python loop, or for the compiled route the compiled
+        loop, in chunks of `callback_every` steps when there is a callback."""
+        if self.route == "compiled":
+            chunk = min(callback_every, steps) if callback is not None else steps
+            done = 0
+            while done < steps:
+                n = min(chunk, steps - done)
+                arguments = self._tape_arguments(X, y)
+                new = self.descent(n, self.learning_rate, *arguments)
+                for k, value in zip(self.argnums, new):  # the parameters, updated in place
+                    arguments[k][...] = value
+                done += n
+                if callback is not None and done % callback_every == 0:
+                    callback(done, self)
+            return
         for iteration in range(1, steps + 1):
             grad_matrices, grad_w = self.gradients(X, y)
             for W, grad_W in zip(self._matrices(), self._unpack(grad_matrices), strict=True):

@@ -89,20 +89,23 @@ def chapter_split(data: WeatherData, n_train: int = chapter.N_TRAIN,
     return Split(x[train], y[train], x[test], y[test])
 
 
-def chapter_model(route: str, iterations: int = chapter.ITERATIONS
+def chapter_model(route: str, iterations: int = chapter.ITERATIONS, backend: str = "numpy"
                   ) -> BasisFunctionRidgeRegressionGD:
-    """The chapter's model at its starting point W0, with its learning rate and ridges."""
+    """The chapter's model at its starting point W0, with its learning rate and ridges
+    (`backend`: the compiled route's printer, numpy or jax)."""
     return BasisFunctionRidgeRegressionGD(
         TanhBasis(chapter.W0), learning_rate=chapter.LEARNING_RATE, num_iterations=iterations,
-        ridge=chapter.RIDGE, ridge_basis=chapter.RIDGE_BASIS, route=route)
+        ridge=chapter.RIDGE, ridge_basis=chapter.RIDGE_BASIS, route=route, backend=backend)
 
 
 def fit_chapter_model(split: Split, route: str, iterations: int = chapter.ITERATIONS,
                       progress: Callable[[int, BasisFunctionRidgeRegressionGD], None] | None = None,
-                      progress_every: int = 10_000, asked: int | None = None) -> FitResult:
+                      progress_every: int = 10_000, asked: int | None = None,
+                      backend: str = "numpy") -> FitResult:
     """Fit the chapter's model from W0 by `iterations` gradient steps with one route
-    (`asked`: the iterations the caller wanted, if it ran fewer)."""
-    model = chapter_model(route, iterations)
+    (`asked`: the iterations the caller wanted, if it ran fewer; the wall time includes
+    compiling, for the compiled route)."""
+    model = chapter_model(route, iterations, backend)
     start = time.perf_counter()
     model.fit(split.x_train, split.y_train, callback=progress, callback_every=progress_every)
     seconds = time.perf_counter() - start

@@ -197,16 +197,17 @@ class BasisFunctionRidgeRegressionGD(RidgeRegressionGD):
     L(w, W) = 1/2 mean_n (y_n - Phi_n w)^2 + 1/2 ridge |w|^2 + 1/2 ridge_basis |W|_F^2.
     `w` is None until `fit` or the first prediction (then zeros(K)). `route` chooses how
     `gradients` (and so `fit`) computes the gradients: "explicit" (the chapter's Jacobian),
-    "backprop" (the eager tape) or "compiled" (the tape compiled once to a numpy program).
-    `pred`, `loss`, `gradients`, `loss_and_gradients` and `fit` come from `RidgeRegressionGD`.
+    "backprop" (the eager tape) or "compiled" (the tape compiled once to a program: numpy
+    source, or with `backend="jax"` jax.numpy, jitted by XLA). `pred`, `loss`, `gradients`,
+    `loss_and_gradients` and `fit` come from `RidgeRegressionGD`.
     """
 
     def __init__(self, basis_function: TanhBasis, learning_rate: float = 0.01,
                  num_iterations: int = 1000, ridge: float = 0.1, ridge_basis: float = 0.1,
-                 route: str = "explicit") -> None:
+                 route: str = "explicit", backend: str = "numpy") -> None:
         # the tape differentiates ridge_regression_loss(W, w, X, y, ridge, ridge_basis) in W, w
         super().__init__(learning_rate, num_iterations, ridge, ridge_basis, route,
-                         ridge_regression_loss, (0, 1))
+                         ridge_regression_loss, (0, 1), data=(2, 3), backend=backend)
         self.basis_function = basis_function
         self._checked_y: np.ndarray | None = None
 

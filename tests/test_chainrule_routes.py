@@ -155,11 +155,15 @@ def test_compiled_route_compiles_once_per_signature():
     X, y = rng.normal(size=(20, 2)), rng.normal(size=20)
     model = BasisFunctionRidgeRegressionGD(TanhBasis(rng.normal(size=(3, 4))), route="compiled",
                                            num_iterations=50, learning_rate=1e-3)
-    model.fit(X, y)
-    compiled = model.value_and_grad
-    assert compiled.traces == 1 and compiled.source.count("np.tanh(") == 1
+    model.fit(X, y)  # the whole descent, one compiled loop
+    descent = model.descent
+    assert descent.traces == 1 and descent.source.count("np.tanh(") == 1
+    assert "for i" in descent.source
     model.fit(X[:10], y[:10])  # a new N: a new signature
-    assert compiled.traces == 2
+    assert descent.traces == 2
+    model.loss_and_gradients(X, y)  # one loss and gradients call: compile's program
+    assert model.value_and_grad.traces == 1
+    assert model.value_and_grad.source.count("np.tanh(") == 1
 
 
 @pytest.mark.parametrize("route", BACKPROP_ROUTES)

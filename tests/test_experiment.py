@@ -263,18 +263,20 @@ def test_progress_line_on_a_terminal_and_silence_elsewhere():
     assert quiet.getvalue() == ""
 
 
-@pytest.mark.parametrize("route", [
-    pytest.param("explicit", marks=pytest.mark.long(140)),
-    pytest.param("backprop", marks=pytest.mark.long(370)),
-    pytest.param("compiled", marks=pytest.mark.long(80)),
+@pytest.mark.parametrize("route, backend", [
+    pytest.param("explicit", "numpy", marks=pytest.mark.long(140)),
+    pytest.param("backprop", "numpy", marks=pytest.mark.long(370)),
+    pytest.param("compiled", "numpy", marks=pytest.mark.long(40)),
+    pytest.param("compiled", "jax", marks=pytest.mark.long(8)),
 ])
-def test_chapter_numbers_on_the_real_station_file(route):
+def test_chapter_numbers_on_the_real_station_file(route, backend):
     """Year 1900, 100 training days, seed 2, 1,000,000 steps: the chapter's 20.0247 / 20.5147,
-    from the station file shipped in the package (no $CHAINRULE_DATA, no cache, no network)."""
+    from the station file shipped in the package (no $CHAINRULE_DATA, no cache, no network),
+    by every route and, compiled, by both backends."""
     data = load_weather_data(1900)
     assert data.source == Path(chainrule.__file__).resolve().parent / "datasets" / \
         "GM000003342.dly.gz"
-    result = ex.fit_chapter_model(ex.chapter_split(data), route)
+    result = ex.fit_chapter_model(ex.chapter_split(data), route, backend=backend)
     assert result.iterations == chapter.ITERATIONS == 1_000_000
     assert f"{result.train_mse:.4f}" == "20.0247"  # the chapter's printed numbers, as strings
     assert f"{result.test_mse:.4f}" == "20.5147"

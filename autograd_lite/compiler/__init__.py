@@ -53,6 +53,7 @@ PASSES = tuple((name, passes.in_loop_bodies(run)) for name, run in (
     ("algebra", simplify),
     ("dead code again", passes.eliminate_dead_code),
     ("common subexpressions again", passes.eliminate_common_subexpressions),
+    ("loop invariants", passes.hoist_loop_invariants),
 ))
 
 

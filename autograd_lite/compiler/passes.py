@@ -43,6 +43,38 @@ def in_loop_bodies(run: Any) -> Any:
     return recursive
 
 
+def hoist_loop_invariants(program: Program) -> Program:
+    """Compute before a loop what its body computes from neither the loop index nor the carry
+    (a transpose of the data, say): the results become values the body reads from outside."""
+    eqns: list[Eqn] = []
+    for e in program.eqns:
+        if e.op is not Loop:
+            eqns.append(e)
+            continue
+        body, n = e.params["body"], e.params["carried"]
+        varying = {id(v) for v in body.inputs[:1 + n]}
+        to_outer = {id(v): x for v, x in zip(body.inputs[1 + n:], e.ins[n:])}  # captured
+        to_inner: dict[int, Var] = {}  # a hoisted result -> the body's input for it
+        kept, hoisted, inputs, ins = [], [], list(body.inputs), list(e.ins)
+        for be in body.eqns:
+            if be.op is Loop or any(isinstance(x, Var) and id(x) in varying for x in be.ins):
+                varying.update(id(o) for o in be.outs)
+                kept.append(be.with_ins(to_inner.get(id(x), x) for x in be.ins))
+                continue
+            hoisted.append(be.with_ins(to_outer.get(id(x), x) for x in be.ins))
+            to_outer[id(be.out)] = be.out  # a value of the enclosing program now
+            to_inner[id(be.out)] = inside = Var(f"{be.out.name}_in", be.out.shape, be.out.dtype)
+            inputs.append(inside)
+            ins.append(be.out)
+        if hoisted:
+            outputs = [to_inner.get(id(x), x) for x in body.outputs]
+            e = replace(e, ins=tuple(ins), params={**e.params, "body": body.but(
+                inputs=inputs, eqns=kept, outputs=outputs,
+                arguments=[*body.arguments, *(v.name for v in inputs[len(body.inputs):])])})
+        eqns += [*hoisted, e]
+    return program.but(eqns=eqns)
+
+
 def eliminate_dead_code(program: Program) -> Program:
     live = {id(x) for x in program.outputs if isinstance(x, Var)}
     kept = []

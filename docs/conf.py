@@ -58,8 +58,9 @@ nb_execution_excludepatterns: list[str] = []
 
 # ---- autodoc -------------------------------------------------------------------------------------
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"  # signatures stay short; the types go under the docstring
+autodoc_typehints = "signature"  # the types in the signature, as the code writes them
 autodoc_typehints_format = "short"
+python_maximum_signature_line_length = 88  # longer signatures: one parameter per line
 autodoc_preserve_defaults = True
 autodoc_class_signature = "mixed"
 # Docstrings in this project are plain prose with `backquoted` names: read those as code.

@@ -30,7 +30,7 @@ from sphinx.util.docutils import SphinxDirective
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# ---- small node builders --------------------------------------------------------------------------
+# ---- small node builders -------------------------------------------------------------------------
 def _text_cell(content: nodes.Node | str) -> nodes.entry:
     entry = nodes.entry()
     para = nodes.paragraph()
@@ -84,16 +84,34 @@ def _code(text: str) -> nodes.literal:
     return nodes.literal(text, text)
 
 
+_LITERAL = re.compile(r"(``?[^`]+``?)")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
 def _markdown_safe(doc: str) -> str:
     """A docstring made safe to parse as MyST inside a page: a setext heading underline (a line
     of dashes or equals signs under a line of text) becomes bold text, not a nested section."""
     lines = doc.splitlines()
     out: list[str] = []
+    in_code = False
     for line in lines:
+        blank_before = not out or not out[-1].strip()
+        if line.strip() and _indent(line) >= 4 and (blank_before or in_code):
+            in_code = True  # an indented code block: as it is
+            out.append(line)
+            continue
+        if line.strip():
+            in_code = False
         if out and out[-1].strip() and re.fullmatch(r"\s*(-{3,}|={3,})\s*", line):
             out[-1] = f"**{out[-1].strip()}**"
             continue
-        out.append(line)
+        # prose: a < outside `code` would start raw HTML (`d_<input>` became an input box)
+        parts = _LITERAL.split(line)
+        parts[::2] = [p.replace("<", r"\<") for p in parts[::2]]
+        out.append("".join(parts))
     return "\n".join(out)
 
 
@@ -105,7 +123,7 @@ class _MarkdownDirective(SphinxDirective):
         return container.children
 
 
-# ---- the op list ----------------------------------------------------------------------------------
+# ---- the op list ---------------------------------------------------------------------------------
 class OpsTable(SphinxDirective):
     """Every primitive of autograd_lite.ops.primitives(), one row each."""
 
@@ -133,7 +151,7 @@ class OpsTable(SphinxDirective):
                               [10, 12, 10, 8, 10, 50], ["op-table"])]
 
 
-# ---- the compiler's tables ------------------------------------------------------------------------
+# ---- the compiler's tables -----------------------------------------------------------------------
 class RulesTable(SphinxDirective):
     """The algebra pass's rules, autograd_lite.compiler.rewrite.RULES, in the order tried."""
 
@@ -218,7 +236,7 @@ class LoweringsTable(SphinxDirective):
         return [_table(["how it prints", "primitives"], rows, [40, 60], ["lowerings-table"])]
 
 
-# ---- docstrings as Markdown -----------------------------------------------------------------------
+# ---- docstrings as Markdown ----------------------------------------------------------------------
 def _module_docstring(path: Path) -> str:
     return ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
 
@@ -250,7 +268,6 @@ class PythonDocstring(_MarkdownDirective):
 
 
 # ---- plain-prose docstrings as reStructuredText, for autodoc -------------------------------------
-_LITERAL = re.compile(r"(``?[^`]+``?)")
 
 
 def _escape_prose(text: str) -> str:
@@ -263,8 +280,6 @@ def _escape_prose(text: str) -> str:
     return "".join(parts)
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
 
 
 def prose_to_rest(lines: list[str]) -> list[str]:
@@ -320,7 +335,7 @@ def docstring_as_rest(app: object, what: str, name: str, obj: object, options: o
     lines[:] = prose_to_rest(lines)
 
 
-# ---- the tutorials' solutions ---------------------------------------------------------------------
+# ---- the tutorials' solutions --------------------------------------------------------------------
 _TAGS = re.compile(r"^(?P<lead>\s*:?tags:\s*)\[(?P<tags>[^\]]*)\]", re.MULTILINE)
 
 

@@ -177,6 +177,28 @@ class RulesTable(SphinxDirective):
                               [16, 8, 38, 38], ["rules-table"])]
 
 
+def _pass_function(run: object, passes_module: object) -> object:
+    """The function a pass entry runs: through a wrapper (functools.wraps' __wrapped__, or a
+    closure such as passes.in_loop_bodies'), or a backend's lambda calling a passes function."""
+    for _ in range(5):
+        if hasattr(run, "__wrapped__"):
+            run = run.__wrapped__
+        elif getattr(run, "__name__", "") == "<lambda>":
+            called = [n for n in run.__code__.co_names if hasattr(passes_module, n)]
+            if not called:
+                break
+            run = getattr(passes_module, called[-1])
+        elif "<locals>" in getattr(run, "__qualname__", "") and getattr(run, "__closure__", None):
+            inner = [c.cell_contents for c in run.__closure__
+                     if callable(getattr(c, "cell_contents", None))]
+            if not inner:
+                break
+            run = inner[0]
+        else:
+            break
+    return run
+
+
 class PassesList(SphinxDirective):
     """The passes in the order they run: the shared ones, then the numpy backend's."""
 
@@ -191,9 +213,7 @@ class PassesList(SphinxDirective):
             item = nodes.list_item()
             para = nodes.paragraph()
             para += nodes.strong(name, name)
-            if getattr(run, "__name__", "") == "<lambda>":  # a backend's call of a pass function
-                called = [n for n in run.__code__.co_names if hasattr(passes_module, n)]
-                run = getattr(passes_module, called[-1]) if called else run
+            run = _pass_function(run, passes_module)
             where = f"{run.__module__}.{run.__qualname__}".replace("autograd_lite.compiler.", "")
             para += nodes.Text(": ")
             para += _code(where)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import os
 import sys
@@ -46,12 +47,13 @@ GIB = float(1024**3)
 RUNTIME = ("about 2.5 minutes on 2 cores for the full sweeps (measured 147 s), about 5 s with "
            "--quick; --replot: about 2 s")
 
-#: name -> (model route, jacobian order, key of predicted_costs)
-ROUTES: dict[str, tuple[str, str, str]] = {
-    "explicit": ("explicit", "output", "explicit"),
-    "explicit-input-side": ("explicit", "input", "input_side"),
-    "backprop": ("backprop", "output", "backprop"),
-    "compiled": ("compiled", "output", "backprop"),
+#: name -> (model route, jacobian order, key of predicted_costs, backend)
+ROUTES: dict[str, tuple[str, str, str, str]] = {
+    "explicit": ("explicit", "output", "explicit", "numpy"),
+    "explicit-input-side": ("explicit", "input", "input_side", "numpy"),
+    "backprop": ("backprop", "output", "backprop", "numpy"),
+    "compiled": ("compiled", "output", "backprop", "numpy"),
+    "compiled-jax": ("compiled", "output", "backprop", "jax"),  # if JAX is installed
 }
 REFERENCE = "backprop"
 
@@ -120,14 +122,16 @@ def measure(sweep: Sweep, widths: tuple[int, ...],
     costs = predicted_costs(N, D, widths)
     config = schema.DepthConfig(sweep.name, sweep.x(widths), N, D, list(widths), [])
     models, outputs = {}, {}
-    for name, (route, order, key) in ROUTES.items():
+    for name, (route, order, key, backend) in ROUTES.items():
         result = schema.RouteResult(name, predicted=costs[key])
         config.routes.append(result)
         result.skipped = _skip_reason(name, N, D, widths, costs[key].flops, settings)
+        if backend == "jax" and importlib.util.find_spec("jax") is None:
+            result.skipped = "skipped: JAX not installed (pip install -e '.[jax]')"
         if result.skipped:
             continue
         model = DeepRidgeRegressionGD(DeepTanhBasis(list(p.Ws), settings.max_jacobian_bytes),
-                                      route=route, jacobian_order=order)
+                                      route=route, jacobian_order=order, backend=backend)
         model.w = np.array(p.w)
         models[name], outputs[name] = model, _flat(model.loss_and_gradients(p.X, p.y))
     where = f"N={N}, D={D}, widths={list(widths)}"
@@ -139,7 +143,9 @@ def measure(sweep: Sweep, widths: tuple[int, ...],
     calls = [lambda m=models[r.route]: m.loss_and_gradients(p.X, p.y) for r in measured]
     timings = harness.time_round_robin(calls, settings.target_seconds, settings.rounds)
     for result, call, timing in zip(measured, calls, timings, strict=True):
-        result.time, result.peak_bytes = timing, harness.peak_extra_bytes(call)
+        result.time = timing
+        if ROUTES[result.route][3] == "numpy":  # tracemalloc does not see XLA's memory
+            result.peak_bytes = harness.peak_extra_bytes(call)
     harness.say(f"{sweep.name} sweep, {where}: " + ", ".join(
         f"{r.route} {fmt_time(r.time.median_s)}" for r in measured))
     return config
@@ -160,10 +166,11 @@ def rows(config: schema.DepthConfig) -> list[list[str]]:
             out.append(head + [r.skipped or "not measured", f"{c.flops:.3g}", "", "",
                                format_bytes(c.bytes), ""])
             continue
+        seen = r.peak_bytes is not None  # tracemalloc does not see XLA's memory
         out.append(head + [fmt_time(r.time.median_s), f"{c.flops:.3g}",
                            f"{r.time.median_s / c.flops * 1e9:.3f}",
-                           format_bytes(r.peak_bytes), format_bytes(c.bytes),
-                           f"{r.peak_bytes / c.bytes:.2f}"])
+                           format_bytes(r.peak_bytes) if seen else "not measured (XLA)",
+                           format_bytes(c.bytes), f"{r.peak_bytes / c.bytes:.2f}" if seen else ""])
     return out
 
 
@@ -188,7 +195,8 @@ def slopes(configs: list[schema.DepthConfig], route: str) -> dict[str, object] |
         "range": (min(xs), max(xs)),
         "time": slope(xs, [r.time.median_s for _, r in ok]),
         "flops": slope(xs, [r.predicted.flops for _, r in ok]),
-        "memory": slope(xs, [r.peak_bytes for _, r in ok]),
+        "memory": slope(xs, [r.peak_bytes for _, r in ok]) if all(
+            r.peak_bytes is not None for _, r in ok) else float("nan"),
         "bytes": slope(xs, [r.predicted.bytes for _, r in ok]),
     }
 
@@ -204,9 +212,10 @@ def summary(configs: list[schema.DepthConfig]) -> str:
     for route in ROUTES:
         s = slopes(configs, route)
         if s is not None:
+            memory = ("not measured (XLA)" if s["memory"] != s["memory"]
+                      else f"{s['memory']:.2f} ({s['bytes']:.2f})")
             lines.append(f"  {route:20s} {first.sweep} = {s['range'][0]}..{s['range'][1]}: "
-                         f"time {s['time']:.2f} ({s['flops']:.2f}), memory {s['memory']:.2f} "
-                         f"({s['bytes']:.2f})")
+                         f"time {s['time']:.2f} ({s['flops']:.2f}), memory {memory}")
     return "\n".join(lines)
 
 
@@ -228,8 +237,9 @@ def plot(configs: list[schema.DepthConfig], path: Path, limit: int) -> Path:
     from matplotlib.lines import Line2D
 
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 5.2))
-    colours = dict(zip(ROUTES, ("tab:red", "tab:orange", "tab:blue", "tab:green")))
-    markers = dict(zip(ROUTES, "osD^"))
+    colours = dict(zip(ROUTES, ("tab:red", "tab:orange", "tab:blue", "tab:green",
+                                "tab:purple")))
+    markers = dict(zip(ROUTES, "osD^v"))
     handles = []
     for route in ROUTES:
         mine = [(c.x, r) for c in configs for r in c.routes if r.route == route]
@@ -244,8 +254,9 @@ def plot(configs: list[schema.DepthConfig], path: Path, limit: int) -> Path:
         handles += ax_t.plot(xs, [r.time.median_s for _, r in ok], ls="-", label=route, **style)
         ax_t.plot([x for x, _ in mine], [r.predicted.flops * seconds_per_flop for _, r in mine],
                   ls="--", color=colours[route], lw=1)
-        ax_m.plot(xs, [r.peak_bytes for _, r in ok], ls="-", **style)
-        if route != "compiled":  # same predicted bytes as backprop
+        if all(r.peak_bytes is not None for _, r in ok):  # (XLA's memory is not measured)
+            ax_m.plot(xs, [r.peak_bytes for _, r in ok], ls="-", **style)
+        if not route.startswith("compiled"):  # the same predicted bytes as backprop
             ax_m.plot([x for x, _ in mine], [r.predicted.bytes for _, r in mine], ls="--",
                       color=colours[route], lw=1)
         guarded = [(x, r) for x, r in mine if (r.skipped or "").startswith("skipped: J")]

@@ -102,23 +102,24 @@ class Route:
 
 
 # ---- the chapter's code and chainrule's model ------------------------------------------------
-def _model(route: str, p: Problem) -> Any:
-    """A model at the problem's W and w: the chapter's class, or chainrule's with `route`."""
+def _model(route: str, p: Problem, backend: str = "numpy") -> Any:
+    """A model at the problem's W and w: the chapter's class, or chainrule's with `route` (and
+    `backend`, the compiled route's printer)."""
     if route == "chapter":
         model = chapter_code.BasisFunctionRidgeRegressionGD(
             chapter_code.TanhBasis(p.W), chapter.LEARNING_RATE, 0, p.ridge, p.ridge_basis)
     else:  # the harness' guard decides which Jacobian is too large, not the model's
         basis = TanhBasis(p.W, max_jacobian_bytes=p.jacobian_bytes)
         model = BasisFunctionRidgeRegressionGD(basis, chapter.LEARNING_RATE, 0, p.ridge,
-                                               p.ridge_basis, route=route)
+                                               p.ridge_basis, route=route, backend=backend)
     model.w = np.array(p.w)
     return model
 
 
-def build_model(route: str, p: Problem) -> Bound:
+def build_model(route: str, p: Problem, backend: str = "numpy") -> Bound:
     """The chapter's loss + gradient_basis_function_W + gradient_w, or chainrule's
     loss_and_gradients (which for route="explicit" calls the same methods)."""
-    m, X, y = _model(route, p), p.X, p.y
+    m, X, y = _model(route, p, backend), p.X, p.y
     if route == "chapter":
         return Bound(lambda: (m.loss(X, y), m.gradient_basis_function_W(X, y),
                               m.gradient_w(X, y)))
@@ -126,9 +127,10 @@ def build_model(route: str, p: Problem) -> Bound:
     return Bound(lambda: m.loss_and_gradients(X, y), compiled)
 
 
-def fit_model(route: str, p: Problem, iterations: int) -> Callable[[], None]:
+def fit_model(route: str, p: Problem, iterations: int, backend: str = "numpy"
+              ) -> Callable[[], None]:
     """`iterations` steps of the model's own fit, every call from the problem's W (fit zeroes w)."""
-    model = _model(route, p)
+    model = _model(route, p, backend)
     model.num_iterations = iterations
 
     def run() -> None:
@@ -256,4 +258,9 @@ ROUTES: tuple[Route, ...] = (
           peer="autograd"),
     Route("jax", "jax.jit(jax.value_and_grad(...)), float64, XLA's default CPU threads",
           build_jax, peer="jax", memory_visible=False),
+    Route("compiled-jax", "chainrule route='compiled', backend='jax': the same compiled "
+          "program printed as jax.numpy and jitted by XLA", partial(build_model, "compiled",
+                                                                   backend="jax"),
+          peer="jax", memory_visible=False,
+          fit=lambda p, n: fit_model("compiled", p, n, backend="jax")),
 )

@@ -148,3 +148,18 @@ def test_jacobian_three_ways_agree_and_report(capsys):
     out = capsys.readouterr().out
     rows_of_7 = [line for line in out.splitlines() if line.split("|")[1:2] == [" 7   "]]
     assert "jacobian / jacfwd" in out and len(rows_of_7) == 2  # one row in each table
+
+
+def test_the_fit_loop_benchmark_prints_its_ratios(tmp_path):
+    """python -m benchmarks.fit_loop's parts, on small sizes: each prints the figure and the
+    ratio its target is about (the targets themselves are for the full run, not for a test)."""
+    from benchmarks import fit_loop
+
+    numpy_line = fit_loop.numpy_loop(rounds=3)[0]
+    assert "one step of the compiled fit" in numpy_line and "x** (target <= 1.1x)" in numpy_line
+    per_call = "\n".join(fit_loop.jax_per_call([(200, 1, 3)], rounds=3))
+    assert "(200, 1, 3)" in per_call and "jax.jit(jax.value_and_grad)" in per_call
+    exact = fit_loop.exactness(steps=50)
+    assert len(exact) == 2 and all("target <= 1e-10" in line for line in exact)
+    for line in exact:
+        assert float(line.split("W and w ")[1].split(" ")[0]) <= 1e-10

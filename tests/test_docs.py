@@ -160,4 +160,4 @@ def test_the_test_extra_installs_the_docs_toolchain():
         return {re.split(r"[<>=!~\[ ;]", r, maxsplit=1)[0].lower() for r in requirements}
 
     assert names(extras["docs"]) <= names(extras["test"])
-    assert {"sphinx", "myst-nb", "sphinx-book-theme"} <= names(extras["docs"])
+    assert {"sphinx", "myst-nb", "sphinx-book-theme", "jupytext"} <= names(extras["docs"])

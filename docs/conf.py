@@ -55,6 +55,9 @@ nb_execution_excludepatterns: list[str] = []
 # Exercise solutions: a code cell tagged `solution` is collapsed (input and output) behind a
 # button, by adding myst-nb's own `hide-cell` tag at read time (_ext/autograd_lite_docs.py,
 # hide_solution_cells); the notebooks stay free of presentation tags.
+# They are the only hidden cells on the site, so the button says what it hides.
+nb_code_prompt_show = "Show the solution"
+nb_code_prompt_hide = "Hide the solution"
 
 # ---- autodoc -------------------------------------------------------------------------------------
 autodoc_member_order = "bysource"

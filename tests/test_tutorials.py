@@ -16,10 +16,9 @@ import importlib.util
 import re
 from pathlib import Path
 
+import jupytext  # the test and docs extras install it (and nbformat, through myst-nb)
+import nbformat
 import pytest
-
-jupytext = pytest.importorskip("jupytext", reason="the tutorials need jupytext ([docs] extra)")
-nbformat = pytest.importorskip("nbformat", reason="the tutorials need nbformat ([docs] extra)")
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT / "docs" / "tutorials"

@@ -108,9 +108,10 @@ def _markdown_safe(doc: str) -> str:
         if out and out[-1].strip() and re.fullmatch(r"\s*(-{3,}|={3,})\s*", line):
             out[-1] = f"**{out[-1].strip()}**"
             continue
-        # prose: a < outside `code` would start raw HTML (`d_<input>` became an input box)
+        # prose: a < outside `code` would start raw HTML (`d_<input>` became an input box), and
+        # a $ math ($CHAINRULE_CACHE, else $XDG_CACHE_HOME became a formula)
         parts = _LITERAL.split(line)
-        parts[::2] = [p.replace("<", r"\<") for p in parts[::2]]
+        parts[::2] = [p.replace("<", r"\<").replace("$", r"\$") for p in parts[::2]]
         out.append("".join(parts))
     return "\n".join(out)
 

@@ -1287,6 +1287,21 @@ def _applying(op: type[P.Primitive]) -> Any:
     return lambda *args: apply_to(op, *args)
 
 
+def _size(a: ArrayLike, axis: int | None = None) -> int:
+    shape = _shape(a)
+    return math.prod(shape) if axis is None else shape[_one_axis(axis, len(shape), "size")]
+
+
+def _like(make: Any) -> Any:
+    """np.zeros_like(t) and its kind: a constant of t's shape and dtype (no gradient), as
+    numpy makes it from the plain data."""
+    def like(a: ArrayLike, *args: Any, **kwargs: Any) -> np.ndarray:
+        return make(np.empty(_shape(a), _dtype(a)), *args, **kwargs)
+
+    like.__name__ = like.__qualname__ = make.__name__
+    return like
+
+
 #: ufuncs that have a function of their own here (np.power: a constant exponent is Pow)
 _WRAPPED_UFUNCS = {np.power: power, np.square: square, np.matmul: matmul,
                    np.positive: lambda x: x, np.radians: deg2rad, np.degrees: rad2deg}
@@ -1317,7 +1332,9 @@ FUNCTIONS = {
     np.argsort: argsort, np.partition: partition, np.argpartition: argpartition,
     np.where: where, np.select: select, np.clip: clip, np.nan_to_num: nan_to_num,
     np.linspace: linspace, np.sinc: sinc, np.round: round, np.copy: copy,
-    np.shape: _shape, np.ndim: _ndim, np.size: lambda x: math.prod(_shape(x)),
+    np.shape: _shape, np.ndim: _ndim, np.size: _size,
+    np.zeros_like: _like(np.zeros_like), np.ones_like: _like(np.ones_like),
+    np.empty_like: _like(np.zeros_like), np.full_like: _like(np.full_like),
 }
 
 
@@ -1418,6 +1435,7 @@ def apply_function(func: Any, args: tuple, kwargs: dict) -> Any:
         raise TypeError(f"{name}: {e}") from None
     positional: list = []
     keywords: dict = {}
+    takes_any = builtins.any(p.kind is p.VAR_KEYWORD for p in ours.parameters.values())
     for k, (key, value) in enumerate(bound.arguments.items()):
         parameter = theirs.parameters[key]
         if parameter.kind is parameter.VAR_POSITIONAL:
@@ -1428,7 +1446,7 @@ def apply_function(func: Any, args: tuple, kwargs: dict) -> Any:
             continue
         items = value.items() if parameter.kind is parameter.VAR_KEYWORD else [(key, value)]
         for key, value in items:
-            if key in ours.parameters:
+            if key in ours.parameters or takes_any:
                 keywords[key] = value
             elif not _changes_nothing(key, value, theirs.parameters.get(key, parameter).default):
                 raise TypeError(unsupported_keyword(name, key, value))

@@ -343,8 +343,8 @@ def _times_power(g: Any, x: Any, p: Any) -> Any:
 
 
 class Power(Elementwise):
-    """x ** y for an array exponent;   d/dx = y x^(y-1)  (0 at x = y = 0, where x^0 = 1),
-    d/dy = x^y log x  (0 where x = 0: 0^y is 0 for every y > 0; JAX's choice at y = 0)"""
+    """x ** y, y an array;   d/dx = y x^(y-1),  d/dy = x^y log x  (d/dx 0 at x = y = 0, where
+    x^0 = 1; d/dy 0 where x = 0: 0^y is 0 for every y > 0, and JAX's choice at y = 0)"""
     inputs, saves, ufunc = ("x", "y"), ("x", "y", "out"), np.power
 
     @staticmethod
@@ -369,37 +369,49 @@ class Remainder(Elementwise):
     def d_b(a, b): return -np.floor(a / b)
 
 
-def _extremum(name: str, ufunc: np.ufunc, wins: Any, skips_nan: bool,
-              doc: str) -> type[Primitive]:
-    """maximum, minimum, fmax, fmin: the winner takes the gradient and ties share it; where a nan
-    decides the result, the nan takes it (maximum: the result is the nan) or the other operand
-    does (fmax: numpy returns the other operand)."""
-    def nan(u: Any, v: Any) -> Any:  # u's share where a nan decides the result
-        return (v != v) * (u == u) if skips_nan else (u != u)
+class _Extremum(Elementwise):
+    """maximum, minimum, fmax, fmin: the winner (`wins`) takes the gradient and ties share it;
+    where a nan decides the result, the nan takes it (maximum: the result is the nan) or, with
+    `skips_nan`, the other operand does (fmax: numpy returns the other operand)."""
+    inputs, saves = ("a", "b"), ("a", "b")
+    wins: Any = operator.gt
+    skips_nan = False
 
-    def d_a(a: Any, b: Any) -> Any: return wins(a, b) + (a == b) * 0.5 + nan(a, b)
+    def __init_subclass__(cls) -> None:
+        wins, skips_nan = cls.wins, cls.skips_nan
 
-    def d_b(a: Any, b: Any) -> Any: return wins(b, a) + (a == b) * 0.5 + nan(b, a)
+        def nan(u: Any, v: Any) -> Any:  # u's share where a nan decides the result
+            return (v != v) * (u == u) if skips_nan else (u != u)
 
-    return type(name, (Elementwise,), {
-        "__doc__": doc, "__module__": __name__, "inputs": ("a", "b"), "saves": ("a", "b"),
-        "ufunc": ufunc, "d_a": staticmethod(d_a), "d_b": staticmethod(d_b)})
+        cls.d_a = staticmethod(lambda a, b: wins(a, b) + (a == b) * 0.5 + nan(a, b))
+        cls.d_b = staticmethod(lambda a, b: wins(b, a) + (a == b) * 0.5 + nan(b, a))
+        super().__init_subclass__()
 
 
-Maximum = _extremum("Maximum", np.maximum, operator.gt, False, """maximum(a, b);   d/da = [a > b]
-    + 1/2 [a = b] + [a is nan]  (b likewise: ties share the gradient, and a nan, which the result
-    then is, takes it)""")
-Minimum = _extremum("Minimum", np.minimum, operator.lt, False, """minimum(a, b);   d/da = [a < b]
-    + 1/2 [a = b] + [a is nan]  (b likewise)""")
-Fmax = _extremum("Fmax", np.fmax, operator.gt, True, """fmax(a, b), the maximum ignoring nan;
-    d/da = [a > b] + 1/2 [a = b] + [b is nan, a is not]  (b likewise)""")
-Fmin = _extremum("Fmin", np.fmin, operator.lt, True, """fmin(a, b), the minimum ignoring nan;
-    d/da = [a < b] + 1/2 [a = b] + [b is nan, a is not]  (b likewise)""")
+class Maximum(_Extremum):
+    """maximum(a, b);   d/da = [a > b] + 1/2 [a = b] + [a is nan]  (b likewise: ties share the
+    gradient, and a nan, which the result then is, takes it)"""
+    ufunc = np.maximum
+
+
+class Minimum(_Extremum):
+    """minimum(a, b);   d/da = [a < b] + 1/2 [a = b] + [a is nan]  (b likewise)"""
+    ufunc, wins = np.minimum, operator.lt
+
+
+class Fmax(_Extremum):
+    """fmax(a, b);   d/da = [a > b] + 1/2 [a = b] + [b is nan, a is not]  (b likewise: numpy's
+    maximum ignoring nan, which gives the number beside a nan)"""
+    ufunc, skips_nan = np.fmax, True
+
+
+class Fmin(_Extremum):
+    """fmin(a, b);   d/da = [a < b] + 1/2 [a = b] + [b is nan, a is not]  (b likewise)"""
+    ufunc, wins, skips_nan = np.fmin, operator.lt, True
 
 
 class Arctan2(Elementwise):
-    """arctan2(a, b), the angle of the point (b, a);   d/da = b / (a^2 + b^2),
-    d/db = -a / (a^2 + b^2)"""
+    """arctan2(a, b), the angle of (b, a);   d/da = b / (a^2 + b^2),  d/db = -a / (a^2 + b^2)"""
     inputs, saves, ufunc = ("a", "b"), ("a", "b"), np.arctan2
 
     @staticmethod
@@ -666,19 +678,21 @@ class Arcsinh(Elementwise):
 
 
 class Arccosh(Elementwise):
-    """arccosh(x);   d/dx = 1 / sqrt(x^2 - 1)"""
-    saves, ufunc = ("x",), np.arccosh
+    """arccosh(x);   d/dx = 1 / sqrt(x^2 - 1) = 1 / sinh(out)  (nan where arccosh is, x < 1)"""
+    saves, ufunc = ("out",), np.arccosh
 
     @staticmethod
-    def d_x(x): return 1 / np.sqrt((x - 1) * (x + 1))
+    def d_x(out): return 1 / np.sinh(out)
 
 
 class Arctanh(Elementwise):
-    """arctanh(x);   d/dx = 1 / (1 - x^2)"""
-    saves, ufunc = ("x",), np.arctanh
+    """arctanh(x);   d/dx = 1 / (1 - x^2) = cosh(out)^2  (nan where arctanh is, |x| > 1)"""
+    saves, ufunc = ("out",), np.arctanh
 
     @staticmethod
-    def d_x(x): return 1 / ((1 - x) * (1 + x))
+    def d_x(out):
+        c = np.cosh(out)
+        return c * c
 
 
 class Deg2rad(Elementwise):
@@ -1087,8 +1101,8 @@ def _inverse_transposed(a: Any) -> Any:
 
 
 class Solve(Primitive):
-    """x = solve(a, b), a x = b (b a vector, or a stack of matrices);   d/db = a^-T g,
-    d/da = -(a^-T g) x^T"""
+    """solve(a, b) = a^-1 b;   d/db = a^-T g,  d/da = -(a^-T g) x^T  (x the result; b one
+    vector, or a stack of matrices)"""
     inputs, saves = ("a", "b"), ("a", "out")
     forward = staticmethod(np.linalg.solve)
 

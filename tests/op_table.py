@@ -76,6 +76,7 @@ from strategies import (
     ag_rot90_cases,
     ag_select_cases,
     ag_shapes,
+    ag_sinc_arrays,
     ag_solve_cases,
     ag_sort_cases,
     ag_split_cases,
@@ -460,6 +461,10 @@ def _first(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 SQUARE_MATRICES = ag_matrices(ag_square_shapes())
+
+
+def distinct_entries(shape: Any) -> st.SearchStrategy[np.ndarray]:
+    return lattice_arrays(shape, step=1 / 64, unique=True)
 UNIT_INTERVAL = ag_arrays(ag_shapes(), -0.9, 0.9)  # arcsin, arccos, arctanh: |x| <= 0.9
 
 
@@ -549,8 +554,7 @@ TABLE: tuple[Op, ...] = (
     unary(P.Arctanh, np.arctanh, arrays=UNIT_INTERVAL),
     unary(P.Deg2rad, np.deg2rad, numpy(np.radians)),
     unary(P.Rad2deg, np.rad2deg, numpy(np.degrees)),
-    # |x| >= 0.1: (cos(pi x) - sinc(x)) / x cancels near 0 (sinc'(0) = 0: its own test)
-    unary(P.Sinc, np.sinc, arrays=ag_arrays(ag_shapes(), min_abs=0.1)),
+    unary(P.Sinc, np.sinc, arrays=ag_sinc_arrays()),
     Op("nan_to_num", one(ANY), np.nan_to_num,
        (function(ag.nan_to_num), numpy(np.nan_to_num)),
        (P.Isfinite, P.Isnan, P.Greater, P.Where), grad_fn="where", elementwise_unary=True),
@@ -624,14 +628,14 @@ TABLE: tuple[Op, ...] = (
               numpy_functions=(np.amax,)),
     reduction(P.Min, arrays=lambda shape: lattice_arrays(shape, step=1 / 64, unique=True),
               numpy_functions=(np.amin,)),
-    Op("var", with_params(ag_moment_cases(), "axis", "ddof", "keepdims"), np.var,
-       (function(ag.var), method("var"), numpy(np.var)),
+    # distinct entries (1/64 apart): where all are equal, the deviations from the mean are
+    # rounding noise (exactly 0 in exact arithmetic), and so is every derivative of the variance;
+    # std sees at least two, so that it is never 0, where its gradient is infinite
+    Op("var", with_params(ag_moment_cases(arrays=distinct_entries), "axis", "ddof", "keepdims"),
+       np.var, (function(ag.var), method("var"), numpy(np.var)),
        (P.Mean, P.Sub, P.Mul, P.Sum, P.Div), grad_fn="div"),
-    # at least two distinct entries (1/64 apart): the standard deviation is never 0, where its
-    # gradient is infinite
-    Op("std", with_params(ag_moment_cases(
-        2, arrays=lambda shape: lattice_arrays(shape, step=1 / 64, unique=True)),
-        "axis", "ddof", "keepdims"), np.std,
+    Op("std", with_params(ag_moment_cases(2, arrays=distinct_entries), "axis", "ddof", "keepdims"),
+       np.std,
        (function(ag.std), method("std"), numpy(np.std)),
        (P.Mean, P.Sub, P.Mul, P.Sum, P.Div, P.Sqrt), grad_fn="sqrt"),
     Op("cumsum", with_params(ag_cumsum_cases(), "axis"), np.cumsum,

@@ -503,11 +503,28 @@ def ag_power_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
 def ag_moment_cases(draw: st.DrawFn, min_count: int = 1,
                     arrays=ag_arrays) -> tuple[np.ndarray, object, int, bool]:
     """(x, axis, ddof, keepdims) for var and std: at least `min_count` entries reduced, ddof 0 or
-    1 below their number."""
+    1 below their number. (Use distinct entries: where they are all equal the deviations from
+    the mean are rounding noise, and so is the derivative, exactly 0 in exact arithmetic.)"""
     x, axis, keepdims = draw(ag_axis_cases(arrays=arrays).filter(
         lambda c: _reduced_count(c[0].shape, c[1]) >= min_count))
     n = _reduced_count(x.shape, axis)
     return x, axis, draw(st.integers(0, min(1, n - 1))), keepdims
+
+
+#: sinc's extrema in [-3, 3], where tan(pi x) = pi x and sinc' = (cos(pi x) - sinc x) / x is 0
+#: computed as a difference of two numbers of about 0.1: float32 gets it only to ~1e-8, not to
+#: a few ulps of 0 (tests/test_forward_and_second_order.py's float32 bound is relative to J)
+SINC_EXTREMA = (1.4303, 2.4590)
+
+
+def ag_sinc_arrays() -> st.SearchStrategy[np.ndarray]:
+    """Arrays for sinc: 0.1 <= |x| <= 3 (its derivative's formula cancels near 0: sinc'(0) has
+    its own test), at least 0.05 from the extrema, either sign."""
+    magnitudes = st.one_of(st.floats(0.1, SINC_EXTREMA[0] - 0.05),
+                           st.floats(SINC_EXTREMA[0] + 0.05, SINC_EXTREMA[1] - 0.05),
+                           st.floats(SINC_EXTREMA[1] + 0.05, AG_BOUND))
+    elements = st.builds(lambda s, m: s * m, st.sampled_from([-1.0, 1.0]), magnitudes)
+    return hnp.arrays(np.float64, ag_shapes(), elements=elements)
 
 
 def _reduced_count(shape: tuple[int, ...], axis: object) -> int:

@@ -64,7 +64,7 @@ def boolean_mask(params: dict) -> bool:
 
 
 @pytest.mark.parametrize("op", TABLE, ids=lambda op: op.name)
-@fewer_examples(5)
+@fewer_examples(6)  # 5 examples per entry by default
 @given(data=st.data())
 def test_compiled_program_equals_the_eager_tape_on_new_values(op, data):
     case = data.draw(op.cases, label="case")

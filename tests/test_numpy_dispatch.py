@@ -12,12 +12,15 @@ from hypothesis import strategies as st
 from op_table import DIFFERENTIABLE, TABLE, bind, spelling_params
 from strategies import AG_BOUND, AG_POSITIVE_LOW, ag_arrays, ag_shapes
 
+import autograd_lite as ag
 from autograd_lite import Tensor
 from autograd_lite import functions as F
 
 X = np.array([[-1.5, 0.25, 2.0], [0.5, -0.75, 1.25]])  # (2, 3)
-#: dispatch-table entries that are not operations: shape queries, and np.positive (the identity)
-NOT_OPERATIONS = {np.shape, np.ndim, np.size, np.positive}
+#: dispatch-table entries that are not operations: shape queries, constants of a Tensor's shape
+#: (np.zeros_like, ...) and np.positive (the identity)
+NOT_OPERATIONS = {np.shape, np.ndim, np.size, np.positive, np.zeros_like, np.ones_like,
+                  np.empty_like, np.full_like}
 
 
 def test_every_dispatched_numpy_function_is_spelled_in_the_table():
@@ -28,7 +31,7 @@ def test_every_dispatched_numpy_function_is_spelled_in_the_table():
 
 
 @pytest.mark.parametrize("op, spelling", spelling_params(DIFFERENTIABLE, ("numpy",)))
-@fewer_examples(2)
+@fewer_examples(4)  # 7 examples per spelling by default: about 140 numpy spellings
 @given(data=st.data())
 def test_numpy_spelling_records_on_the_tape(op, spelling, data):
     """All operands Tensors, then each one alone (the others plain ndarrays, on either side):
@@ -59,6 +62,22 @@ def test_np_positive_is_the_identity():
 def test_shape_queries_pass_through():
     t = Tensor(X, requires_grad=True)
     assert np.shape(t) == (2, 3) and np.ndim(t) == 2 and np.size(t) == 6
+    assert np.size(t, 1) == 3 and np.size(t, axis=-2) == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_arrays_like_a_tensor_are_constants_of_its_shape_and_dtype(dtype):
+    """np.zeros_like(W) (a momentum buffer, say) of a Tensor, also of one being compiled."""
+    t = Tensor(X.astype(dtype), requires_grad=True)
+    for made, expected in ((np.zeros_like(t), np.zeros_like(t.data)),
+                           (np.ones_like(t, dtype=np.float32), np.ones_like(t.data, np.float32)),
+                           (np.full_like(t, 2.5), np.full_like(t.data, 2.5)),
+                           (np.empty_like(t).shape, t.shape)):
+        assert not isinstance(made, Tensor)
+        np.testing.assert_array_equal(made, expected)
+        assert np.asarray(made).dtype == np.asarray(expected).dtype
+    value, g = ag.compile(lambda w: (w * np.ones_like(w) * 2.0).sum())(X)
+    assert value == 2.0 * X.sum() and np.array_equal(g, np.full_like(X, 2.0))
 
 
 UNSUPPORTED = {  # what numpy is asked: (the call, the name and the advice the message contains)

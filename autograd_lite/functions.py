@@ -1339,6 +1339,7 @@ FUNCTIONS = {
 
 
 # ---- numpy's dispatch: what np.f(tensor) calls --------------------------------------------------
+@functools.cache
 def numpy_name(f: Any) -> str:
     """numpy's public spelling of one of its functions: np.sum, np.linalg.norm."""
     name = getattr(f, "__name__", None) or repr(f)
@@ -1418,12 +1419,38 @@ def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
     return function(*inputs)
 
 
+@functools.cache
+def _direct_calls(func: Any, function: Any) -> tuple[float, frozenset[str]]:
+    """(n, keywords): numpy's func and our function read their first n positional arguments
+    alike (the same parameters in the same places) and take these keywords by the same names;
+    a call within both needs no binding (np.sum(t, 0), np.clip(t, 0, 1), np.einsum(...))."""
+    theirs, ours = _signature(func), _signature(function)
+    if theirs is None or ours is None:
+        return 0, frozenset()
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    a, b = list(theirs.parameters.values()), list(ours.parameters.values())
+    if a and b and a[0].kind is b[0].kind is inspect.Parameter.VAR_POSITIONAL:
+        n = math.inf
+    else:
+        n = 1
+        while (n < builtins.min(len(a), len(b)) and a[n].kind in positional
+               and b[n].kind in positional and a[n].name == b[n].name):
+            n += 1
+    keywords = {p.name for p in a if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    keywords &= {p.name for p in b if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return n, frozenset(keywords)
+
+
 def apply_function(func: Any, args: tuple, kwargs: dict) -> Any:
     """np.<func>(...) with a Tensor or Dual argument: numpy's own signature binds the arguments
     (numpy's error if it cannot), numpy's keywords that ours lacks are refused by name unless
     they change nothing, and ours is called with the rest."""
-    name = numpy_name(func)
     function = FUNCTIONS.get(func)
+    if function is not None:
+        n, keywords = _direct_calls(func, function)
+        if len(args) <= n and (not kwargs or kwargs.keys() <= keywords):
+            return function(*args, **kwargs)  # read alike by both: nothing to bind
+    name = numpy_name(func)
     if function is None:
         raise TypeError(_unsupported_function(name))
     theirs, ours = _signature(func), _signature(function)

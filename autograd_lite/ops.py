@@ -1042,10 +1042,25 @@ class Einsum(Primitive):
     def label(cls, params): return f"einsum {params['subscripts']}"
 
 
+def _invertible(solver: Any, name: str) -> Any:
+    """numpy's `solver`, its LinAlgError (a singular matrix) naming the operation and operands."""
+    def forward(*arrays: Any) -> Any:
+        try:
+            return solver(*arrays)
+        except np.linalg.LinAlgError as e:
+            operands = ", ".join(f"{np.asarray(a).dtype}{list(np.shape(a))}" for a in arrays)
+            raise np.linalg.LinAlgError(
+                f"linalg.{name} of {operands}: {e} (inv and solve, and so the gradients of det "
+                "and slogdet, need invertible matrices)") from None
+
+    forward.__name__ = forward.__qualname__ = name
+    return forward
+
+
 class Inv(Primitive):
     """inv(a) of (..., n, n) matrices;   d inv(A) = -inv(A) dA inv(A):  d/da = -out^T g out^T"""
     inputs, saves = ("a",), ("out",)
-    forward = staticmethod(np.linalg.inv)
+    forward = staticmethod(_invertible(np.linalg.inv, "inv"))
 
     @staticmethod
     def vjp_a(g, out):
@@ -1104,7 +1119,7 @@ class Solve(Primitive):
     """solve(a, b) = a^-1 b;   d/db = a^-T g,  d/da = -(a^-T g) x^T  (x the result; b one
     vector, or a stack of matrices)"""
     inputs, saves = ("a", "b"), ("a", "out")
-    forward = staticmethod(np.linalg.solve)
+    forward = staticmethod(_invertible(np.linalg.solve, "solve"))
 
     @staticmethod
     def vjp_a(g, a, out):

@@ -220,6 +220,21 @@ def test_linear_algebra_gradients_are_the_matrix_calculus_identities():
     np.testing.assert_allclose(m.grad, -np.outer(np.linalg.solve(A.T, u), x.data), rtol=RTOL)
 
 
+def test_a_singular_matrix_names_the_operation_where_an_inverse_is_needed():
+    """det of a singular matrix is 0, but its gradient needs A^-1: numpy's LinAlgError (a
+    ValueError) naming inv, the operand and why, eager and compiled; solve likewise."""
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    assert float(ag.linalg.det(leaf(singular)).data) == 0.0
+    with pytest.raises(np.linalg.LinAlgError, match=r"linalg\.inv of float64\[2, 2\]: Singular"
+                                                     r".*gradients of det"):
+        ag.grad(lambda a: ag.linalg.det(a))(singular)
+    with pytest.raises(ValueError, match=r"linalg\.inv of float64\[2, 2\]: Singular"):
+        ag.compile(lambda a: ag.linalg.det(a))(singular)
+    with pytest.raises(ValueError, match=r"linalg\.solve of float64\[2, 2\], float64\[2\]: "
+                                         r"Singular"):
+        ag.linalg.solve(leaf(singular), np.ones(2))
+
+
 def test_solve_reads_a_1d_b_as_one_vector_for_a_stack_of_matrices():
     """numpy 2: b of shape (n,) is one vector for every matrix of the stack; b's gradient sums
     over the stack."""

@@ -4,8 +4,8 @@ They accept ndarrays, numbers, Tensors and forward-mode Duals alike: `ops.apply_
 primitive on plain arrays, or hands it to the operand's own type (a Tensor records it on the tape,
 a Dual pushes its tangent through). Functions that are compositions of primitives (`stack`,
 `outer`, `clip`, `var`, `sort`, `linalg.norm`, ...) say "(composite)" in their docstring. Their
-parameters are numpy's (names and defaults); numpy's parameters they leave out are refused by
-`refuse`, with what to write instead.
+parameters are numpy's (names and defaults); numpy's parameters they leave out are refused
+through numpy's dispatch with what to write instead (`unsupported_keyword`, `INSTEAD`).
 
 The tables `UFUNCS` and `FUNCTIONS` at the end map numpy's functions to these, for numpy's
 dispatch protocols (`np.tanh(t)`, `np.sum(t)`, `np.linalg.solve(A, t)`): `apply_ufunc` and
@@ -133,14 +133,6 @@ def _described(value: Any) -> str:
         return repr(np.dtype(value).name) if np.dtype(value) else repr(value)
     text = repr(value)
     return text if len(text) <= 40 else type(value).__name__
-
-
-def refuse(op: str, **keywords: Any) -> None:
-    """Raise a TypeError for the first keyword given a value that changes what numpy computes
-    but that autograd_lite leaves out: it names the keyword and says what to write instead."""
-    for name, value in keywords.items():
-        if not _changes_nothing(name, value):
-            raise TypeError(unsupported_keyword(op, name, value))
 
 
 def unsupported_keyword(op: str, name: str, value: Any) -> str:
@@ -1368,6 +1360,17 @@ _HINTS = {
     "nonzero": "a boolean mask does the same with ag.where(mask, x, 0.0)",
     "argwhere": "a boolean mask does the same with ag.where(mask, x, 0.0)",
     "logsumexp": "np.log(np.sum(np.exp(x - m))) + m with m = np.max(x)",
+    "ptp": "np.max(x, axis) - np.min(x, axis)",
+    "average": "np.sum(w * x, axis) / np.sum(w, axis) (np.mean without weights)",
+    "vdot": "np.sum(a * b)",
+    "dstack": "np.concatenate([np.atleast_3d(a), np.atleast_3d(b)], axis=2)",
+    "cbrt": "np.sign(x) * np.abs(x) ** (1 / 3)",
+    "nanmean": "np.sum(np.where(np.isnan(x), 0.0, x)) / np.sum(np.isfinite(x))",
+    "nansum": "np.sum(np.where(np.isnan(x), 0.0, x))",
+    "isclose": "compare the values, np.isclose(t.data, y) (a comparison has no gradient)",
+    "allclose": "compare the values, np.allclose(t.data, y) (a comparison has no gradient)",
+    "unique": "np.unique(t.data) gives the values (no gradient)",
+    "meshgrid": "broadcast instead: x[None, :] and y[:, None]",
 }
 
 

@@ -995,7 +995,8 @@ class Matmul(Primitive):
 
 def parse_einsum(subscripts: str, n_operands: int) -> tuple[list[str], str]:
     """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); without '->', numpy's implicit output (the indices
-    that appear once, sorted). Ellipses and repeated indices within one operand are refused."""
+    that appear once, sorted). Ellipses and repeated indices within one operand are refused:
+    `functions.einsum` writes '...' out and takes those diagonals first."""
     text = subscripts.replace(" ", "")
     ins, arrow, out = text.partition("->")
     operands = ins.split(",")

@@ -150,6 +150,39 @@ def test_every_page_of_the_tables_of_contents_exists():
         assert (DOCS / f"{page}.md").is_file(), page
 
 
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~\[ ;]", r, maxsplit=1)[0].lower().replace("_", "-")
+            for r in requirements}
+
+
+def test_what_the_pages_import_is_installed_by_the_docs_extra():
+    """`pip install -e ".[docs]" && sphinx-build ...` (the README's site build) must be enough:
+    every module a page's or a tutorial's code imports is the standard library's, the
+    project's own, or comes with a dependency or the docs extra."""
+    import importlib.metadata
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    allowed = _requirement_names(project["dependencies"] + project["optional-dependencies"][
+        "docs"]) | {"ipython"}  # ipython: the kernel myst-nb's ipykernel runs
+    local = {"autograd_lite", "chainrule", "benchmarks", "_figures", "tests"}
+    providers = importlib.metadata.packages_distributions()
+    missing = {}
+    for page in markdown_pages():
+        cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", page.read_text(
+            encoding="utf-8"), flags=re.MULTILINE | re.DOTALL)
+        for cell in cells:
+            for module in re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", cell, re.MULTILINE):
+                if module in sys.stdlib_module_names or module in local:
+                    continue
+                dists = {d.lower().replace("_", "-") for d in providers.get(module, [module])}
+                if not dists & allowed and not any(
+                        _requirement_names(importlib.metadata.requires(d) or []) & dists
+                        for d in ("myst-nb",)):
+                    missing.setdefault(module, []).append(page.name)
+    assert not missing, f"imported by the docs, not installed by .[docs]: {missing}"
+
+
 def test_the_test_extra_installs_the_docs_toolchain():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 

@@ -17,7 +17,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # autodoc and the code cells import the checkout's packages
 sys.path.insert(0, str(HERE / "_ext"))
-os.environ.setdefault("MPLBACKEND", "Agg")  # kernels inherit it: figures without a display
+# The kernels that execute the pages inherit this process's environment: draw figures inline
+# (as Jupyter does), whatever MPLBACKEND the caller set (CI exports Agg, which would make
+# plt.show() and a cell's last figure show nothing on the pages).
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 # the kernels run with the repository root on their path too (a checkout without pip install -e)
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])

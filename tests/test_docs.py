@@ -114,6 +114,16 @@ def test_the_site_builds_with_warnings_as_errors(tmp_path):
         assert len(solutions) == tagged, (f"{notebook.name}: {tagged} cells tagged solution, "
                                           f"{len(solutions)} collapsed on the page")
 
+    # every figure a page's code draws is on the page (a kernel that inherited MPLBACKEND=Agg
+    # drew them into nothing): at least one image per finish(...) or plt.show() call
+    for page in markdown_pages():
+        drawn = len(re.findall(r"^\s*(?:finish\(|plt\.show\(\))", page.read_text(
+            encoding="utf-8"), flags=re.MULTILINE))
+        if drawn:
+            html = out / page.relative_to(DOCS).with_suffix(".html")
+            images = html.read_text(encoding="utf-8").count("<img")
+            assert images >= drawn, f"{page.name}: {drawn} figures drawn, {images} on the page"
+
     # the generated tables can never drift from the code
     assert table_rows(out / "autograd_lite.html", "op-table") == len(
         autograd_lite.ops.primitives())

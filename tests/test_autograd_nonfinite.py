@@ -43,6 +43,23 @@ DERIVATIVES = {  # name: (f, {x: f'(x)})
     "x ** 0.5": (lambda x: x ** 0.5, {INF: 0.0, 0.0: INF, NAN: NAN, -INF: NAN}),  # numpy: nan
     "1 / x": (lambda x: 1.0 / x, {INF: 0.0, -INF: 0.0, 0.0: -INF, NAN: NAN}),
     "2 ** x": (lambda x: 2.0 ** x, {INF: INF, -INF: 0.0, NAN: NAN, 0.0: LOG2}),
+    # nan where the function is nan (arccosh below 1, arctanh beyond 1, arcsin at infinity),
+    # and 0 where nan_to_num replaced a value
+    "log2": (ag.log2, {INF: 0.0, 0.0: INF, NAN: NAN, 1.0: 1 / np.log(2.0)}),
+    "log10": (ag.log10, {INF: 0.0, 0.0: INF, NAN: NAN, 1.0: 1 / np.log(10.0)}),
+    "exp2": (ag.exp2, {INF: INF, -INF: 0.0, NAN: NAN, 0.0: np.log(2.0)}),
+    "arcsin": (ag.arcsin, {1.0: INF, -1.0: INF, 2.0: NAN, INF: NAN, NAN: NAN, 0.0: 1.0}),
+    "arccos": (ag.arccos, {1.0: -INF, 2.0: NAN, INF: NAN, NAN: NAN, 0.0: -1.0}),
+    "arctan": (ag.arctan, {INF: 0.0, -INF: 0.0, NAN: NAN, 0.0: 1.0}),
+    "arcsinh": (ag.arcsinh, {INF: 0.0, -INF: 0.0, NAN: NAN, 0.0: 1.0}),
+    "arccosh": (ag.arccosh, {1.0: INF, INF: 0.0, -2.0: NAN, -INF: NAN, NAN: NAN, 0.0: NAN}),
+    "arctanh": (ag.arctanh, {1.0: INF, -1.0: INF, 2.0: NAN, INF: NAN, NAN: NAN, 0.0: 1.0}),
+    "reciprocal": (ag.reciprocal, {INF: 0.0, -INF: 0.0, 0.0: -INF, NAN: NAN}),
+    "deg2rad": (ag.deg2rad, {INF: np.pi / 180, NAN: np.pi / 180, 0.0: np.pi / 180}),
+    "rad2deg": (ag.rad2deg, {INF: 180 / np.pi, NAN: 180 / np.pi, 0.0: 180 / np.pi}),
+    "fabs": (ag.fabs, {INF: 1.0, -INF: -1.0, NAN: NAN, 0.0: 0.0}),
+    "sinc": (ag.sinc, {INF: NAN, -INF: NAN, NAN: NAN, 0.0: 0.0}),
+    "nan_to_num": (ag.nan_to_num, {INF: 0.0, -INF: 0.0, NAN: 0.0, 0.0: 1.0}),
 }
 ROWS = [(name, x) for name in DERIVATIVES for x in DERIVATIVES[name][1]]
 

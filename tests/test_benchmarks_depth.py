@@ -109,7 +109,11 @@ def test_depth_benchmark_quick(tmp_path, capsys):
                 continue
             assert r.skipped is None, r
             assert r.relative_difference <= 1e-9
-            assert len(r.time.rounds_s) == 5 and r.time.median_s > 0 and r.peak_bytes > 0
+            assert len(r.time.rounds_s) == 5 and r.time.median_s > 0
+            if depth.ROUTES[r.route][3] == "jax":  # tracemalloc does not see XLA's memory
+                assert r.peak_bytes is None
+            else:
+                assert r.peak_bytes > 0
     assert "skipped: J would be" in printed and "log-log slopes" in printed
     assert sorted(results.plots) == [str(tmp_path / f"depth_vs_{n}.png") for n in "KL"]
     for path in results.plots:

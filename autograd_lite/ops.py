@@ -194,7 +194,8 @@ class Primitive:
 
     @classmethod
     def data_dependent_shape(cls, inputs: list, params: dict) -> bool:
-        """Does the result's shape depend on the inputs' values (not only their shapes)?"""
+        """Does the result's shape depend on the inputs' values (not only their shapes)?
+        Inputs whose values are known (constants of a compiled program) come as None."""
         return False
 
 
@@ -1285,7 +1286,7 @@ class Getitem(Primitive):
     @classmethod
     def data_dependent_shape(cls, inputs, params):
         """A boolean mask selects as many entries as it holds True."""
-        return any(np.asarray(i).dtype.kind == "b" for i in inputs[1:])
+        return any(i is not None and np.asarray(i).dtype.kind == "b" for i in inputs[1:])
 
 
 class ScatterAdd(Primitive):

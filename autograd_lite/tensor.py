@@ -62,8 +62,8 @@ def run_forward(op: type[P.Primitive], arrays: list, params: dict) -> np.ndarray
 def forward_error(op: type[P.Primitive], arrays: list, params: dict,
                   e: Exception) -> Exception:
     """The error to raise for numpy's error `e` in op's forward: naming the op and operands."""
-    if isinstance(e, ShapeError | DTypeError | TraceError):
-        return e  # ours already
+    if isinstance(e, ShapeError | DTypeError | TraceError | np.linalg.LinAlgError):
+        return e  # ours already (LinAlgError: the op's forward named itself and its operands)
     if isinstance(e, IndexError):
         return IndexError(f"{op.name}: index {params.get('template')!r} is invalid for "
                           f"{_describe(arrays[0])}: {e}")

@@ -281,6 +281,31 @@ def test_a_closure_array_that_changes_dtype_traces_again():
     assert cf.traces == 2
 
 
+def test_a_closure_mask_or_index_array_selects_and_a_changed_one_traces_again():
+    """A bool mask or an int index from a closure fixes the program's shapes: the values are in
+    the cache key, so changing one in place or rebinding it gives eager's answer again."""
+    mask, index = np.array([True, False, True]), np.array([0, 0, 2])
+
+    def masked(w):
+        return (w[mask] ** 2).sum()
+
+    def indexed(w):
+        return (w[index] ** 2).sum()
+
+    w = np.array([1.0, 2.0, 3.0])
+    cm, ci = ag.compile(masked), ag.compile(indexed)
+    assert cm(w) == (10.0, pytest.approx([2.0, 0.0, 6.0]))  # 1 + 9; the read entries' 2 w
+    assert ci(w) == (11.0, pytest.approx([4.0, 0.0, 6.0]))  # 1 + 1 + 9; index 0 twice
+    mask[1], index[0] = True, 1
+    assert cm(w) == (14.0, pytest.approx([2.0, 4.0, 6.0]))
+    assert ci(w) == (14.0, pytest.approx([2.0, 4.0, 6.0]))
+    mask = np.array([False, False, True])  # noqa: F841  (masked reads the rebound cell)
+    assert cm(w) == (9.0, pytest.approx([0.0, 0.0, 6.0]))
+    assert (cm.traces, ci.traces) == (3, 2)
+    with pytest.raises(ag.TraceError, match="shape depends on the values of traced inputs"):
+        ag.compile(lambda v: (v[v > 1.5] ** 2).sum())(w)  # a mask computed from the argument
+
+
 def test_variadic_and_keyword_defaults_of_the_compiled_function():
     def f(*xs, scale=2.0):
         return ag.sum(ag.tanh(xs[0]) * xs[1]) * scale

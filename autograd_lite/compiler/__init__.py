@@ -14,12 +14,12 @@ Python per recorded operation.
 
 What the program computes is recomputed on every call from the inputs (masks and comparisons
 too). Values f reads from outside its arguments follow one rule, eager's: arrays and numbers
-that f's own code names in its closure or its module's globals are read at every call (the
-arrays are hidden inputs of the program; a changed number, or an array of another shape or
-dtype, traces again). Any other array f reaches (an attribute, a dict entry) is read by
-reference when the program runs, and nothing is computed from it at compile time, so a value
-and its gradient always come from the same data. Python control flow on a traced value
-(`if t > 0:`, `float(t)`, `t.item()`) raises `TraceError` when tracing.
+that f's own code names in its closure or its module's globals are read at every call (float
+arrays are hidden inputs of the program; a changed number, a changed mask or index array, or
+an array of another shape or dtype, traces again). Any other array f reaches (an attribute,
+a dict entry) is read by reference when the program runs, and nothing is computed from it at
+compile time, so a value and its gradient always come from the same data. Python control
+flow on a traced value (`if t > 0:`, `float(t)`, `t.item()`) raises `TraceError` when tracing.
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ class JittedFunction:
             if program is None:
                 program = self._compile(args, key, hidden)
         if hidden:
-            return program(*args, *(v for v in hidden if type(v) is np.ndarray))
+            return program(*args, *(v for v in hidden if _is_hidden_input(v)))
         return program(*args)
 
     # ---- what compile changes ----------------------------------------------------------------
@@ -273,7 +273,7 @@ class JittedFunction:
 
     def _compile(self, args: list[Any], key: Any, hidden: Sequence[Any]) -> Callable[..., Any]:
         start = time.perf_counter()
-        arrays = [(b, v) for b, v in zip(self._bindings, hidden) if type(v) is np.ndarray]
+        arrays = [(b, v) for b, v in zip(self._bindings, hidden) if _is_hidden_input(v)]
         names = parameter_names(self.function, len(args), self.backend.reserved,
                                 [identifier(b.name) for b, _ in arrays])
         program = trace(self._traced(), args, self.name, names, [(v, b.put) for b, v in arrays],
@@ -347,8 +347,17 @@ class CompiledFunction(JittedFunction):
         return Out(value.index, number=True), grads[0] if single(self.argnums) else grads
 
 
+def _is_hidden_input(value: Any) -> bool:
+    """A float (or complex) array read from outside: an input of the program. Masks and index
+    arrays (bool, int) are not: they can change the program's shapes, so the cache key holds
+    their values, and a changed one traces again."""
+    return type(value) is np.ndarray and value.dtype.kind in "fc"
+
+
 def _hidden_key(hidden: Sequence[Any]) -> tuple:
-    return tuple(None if v is None else _key([v]) for v in hidden)
+    return tuple(None if v is None else _key([v]) + ((v.tobytes(),) if type(v) is np.ndarray
+                                                     and not _is_hidden_input(v) else ())
+                 for v in hidden)
 
 
 def compile(f: Callable[..., Any], argnums: ArgNums = 0,  # noqa: A001

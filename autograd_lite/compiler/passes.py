@@ -13,6 +13,7 @@ values, leaving its input as it was; each is small and tested on its own
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -34,12 +35,12 @@ def aliases_input(e: Eqn) -> bool:
 def in_loop_bodies(run: Any) -> Any:
     """The pass `run`, applied to a program and then to every loop body in it (a body is a
     program of its own: each pass runs on it as on any)."""
+    @functools.wraps(run)
     def recursive(program: Program) -> Program:
         program = run(program)
         eqns = [replace(e, params={**e.params, "body": recursive(e.params["body"])})
                 if e.op is Loop else e for e in program.eqns]
         return program.but(eqns=eqns) if any(e.op is Loop for e in eqns) else program
-    recursive.__name__ = getattr(run, "__name__", "pass")
     return recursive
 
 

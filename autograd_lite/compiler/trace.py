@@ -73,7 +73,9 @@ def record_traced(op: type[ops.Primitive], *args: Any, **params: Any) -> Any:
             parents.append(None)
     if not any(isinstance(p, TracedNode | TracedLeaf) for p in parents):
         return record(op, *args, **params)  # nothing traced: the eager tape's business
-    if op.data_dependent_shape(arrays, params):
+    traced = [a if isinstance(p, TracedNode | TracedLeaf) else None  # constants fix shapes
+              for a, p in zip(arrays, parents)]
+    if op.data_dependent_shape(traced, params):
         raise TraceError(
             f"compile({tracing()}): {op.name} gives a result whose shape depends on the "
             "values of traced inputs (a boolean mask computed from them); use where(mask, x, 0) "

@@ -37,7 +37,8 @@ def offline(monkeypatch, tmp_path_factory):
 
 def pytest_collection_modifyitems(config, items):
     """Under xdist, start the tests marked `long(seconds)` first and on different workers, so
-    that the three 1,000,000-step chapter fits (about 10 minutes together) run side by side.
+    that the 1,000,000-step chapter fits and the site build (about 5 minutes together) run
+    side by side.
 
     xdist's worksteal scheduler first gives worker i the i-th of n consecutive slices of the
     collection (slice sizes as computed below) and only then balances by stealing from the

@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import GraphFreedError
 
-_next_seq = itertools.count().__next__  # numbers nodes in the order they are recorded
+next_seq = itertools.count().__next__  # numbers nodes in the order they are recorded
 
 #: False inside `no_grad()`: operations record nothing.
 grad_enabled = True
@@ -32,7 +32,7 @@ class Node:
 
     def __init__(self, op: Any, parents: tuple, saved: tuple | None, params: dict | None,
                  shape: tuple[int, ...]) -> None:
-        self.seq = _next_seq()  # consumers are always numbered after their inputs
+        self.seq = next_seq()  # consumers are always numbered after their inputs
         self.op = op
         self.parents = parents  # the node of each input, None where no gradient is needed
         self.saved = saved  # None once backward has freed it
@@ -48,14 +48,15 @@ class LeafNode(Node):
 
     __slots__ = ("tensor",)
 
-    def __init__(self, tensor: Any) -> None:
-        super().__init__(None, (), (), None, tensor.data.shape)
+    def __init__(self, tensor: Any) -> None:  # Node.__init__ written out: one call per leaf
+        self.seq, self.op, self.parents, self.saved = next_seq(), None, (), ()
+        self.params, self.shape = None, tensor.data.shape
         self.tensor = weakref.ref(tensor)  # the tensor owns its node, not the other way round
 
 
 def recording_mark() -> int:
     """A number between every node recorded so far and every node recorded from now on."""
-    return _next_seq()
+    return next_seq()
 
 
 def is_grad_enabled() -> bool:

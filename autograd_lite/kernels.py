@@ -77,6 +77,16 @@ def mean_vjp(g, axis, keepdims, shape):
     return _spread(np.asarray(g / P.reduced_count(shape, axis)), shape, axis, keepdims)
 
 
+def getitem_vjp(g, *index, template, shape):
+    """A basic index (slices and integers: no entry twice) as one assignment into zeros, not
+    a recorded scatter-add."""
+    if index:
+        return P.Getitem.vjp_x(g, *index, template=template, shape=shape)
+    out = np.zeros(shape, np.result_type(g))
+    out[template] = g
+    return out
+
+
 P.Matmul.eager_forward = staticmethod(matmul_forward)
 P.Matmul.eager_vjps = (matmul_vjp_a, matmul_vjp_b)
 P.Tanh.eager_vjps = (tanh_vjp,)
@@ -84,3 +94,4 @@ P.Pow.eager_vjps = (pow_vjp,)
 P.Sum.eager_vjps = (sum_vjp,)
 P.Mean.eager_forward = staticmethod(mean_forward)
 P.Mean.eager_vjps = (mean_vjp,)
+P.Getitem.eager_vjps = (getitem_vjp,)

@@ -106,8 +106,9 @@ def record(op: type[P.Primitive], *args: Any, **params: Any) -> Any:
     if parents.count(None) == len(parents) or not (engine.grad_enabled and op.differentiable):
         t._node = None
     else:
-        t._node = Node(op, tuple(parents), op.pick_saved(arrays, out), params or None,
-                       out.shape)
+        t._node = node = _new(Node)  # Node(...) written out: no __init__ frame per operation
+        node.seq, node.op, node.parents = engine.next_seq(), op, tuple(parents)
+        node.saved, node.params, node.shape = op.pick_saved(arrays, out), params or None, out.shape
     return t
 
 

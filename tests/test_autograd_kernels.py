@@ -128,15 +128,29 @@ def test_sum_and_mean_equal_their_rules(dtype, case):
     assert spread.dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("template", [(slice(None, -1),), (-1,), (slice(None), 1),
+                                      (slice(None, None, 2), None), (Ellipsis, 0), ()])
+def test_a_basic_index_gradient_equals_the_scatter_add_rule(dtype, template):
+    x = np.arange(12.0, dtype=dtype).reshape(3, 4)
+    g = cotangent(x[template].shape).astype(dtype)
+    params = {"template": template, "shape": x.shape}
+    fast, rule = kernels.getitem_vjp(g, **params), P.Getitem.vjp_x(g, **params)
+    assert fast.dtype == rule.dtype == dtype and fast.shape == x.shape
+    np.testing.assert_array_equal(fast, rule)
+    assert np.count_nonzero(fast) == np.count_nonzero(g)  # g landed once, nothing else
+
+
 # ---- which passes run the kernels ------------------------------------------------------------
 KERNEL_RULES = [(P.Matmul, "eager_vjps"), (P.Tanh, "eager_vjps"), (P.Pow, "eager_vjps"),
-                (P.Sum, "eager_vjps"), (P.Mean, "eager_vjps")]
+                (P.Sum, "eager_vjps"), (P.Mean, "eager_vjps"), (P.Getitem, "eager_vjps")]
 KERNEL_FORWARDS = [(P.Matmul, "eager_forward"), (P.Mean, "eager_forward")]
 
 
 def model(W, w, X):
-    """Every kernel's primitive: a tall matmul, tanh, x ** 2, sum, mean, a matrix @ vector."""
-    return (ag.tanh(X @ W) @ w).mean() + (w ** 2).sum() + ((X @ W) ** 2).mean()
+    """Every kernel's primitive: a tall matmul, tanh, x ** 2, sum, mean, a matrix @ vector, a
+    basic index."""
+    return (ag.tanh(X @ W) @ w).mean() + (w ** 2).sum() + ((X @ W) ** 2).mean() + W[-1].sum()
 
 
 RNG = np.random.default_rng(5)
@@ -167,7 +181,7 @@ def test_the_plain_backward_runs_the_kernels(monkeypatch):
     calls = counting(monkeypatch, KERNEL_RULES)
     W, w = Tensor(W0, requires_grad=True), Tensor(w0, requires_grad=True)
     model(W, w, X0).backward()
-    assert set(calls) == {"matmul", "tanh", "pow", "sum", "mean"}
+    assert set(calls) == {"matmul", "tanh", "pow", "sum", "mean", "getitem"}
 
 
 @pytest.mark.parametrize("recorded", ["create_graph", "gradients", "grad inside vjp"])

@@ -25,13 +25,9 @@ import numpy as np
 from .. import ops as P
 from .codegen import Backend, Lowering, indented
 from .ir import Eqn, Loop, Out, Program
-from .numpy_backend import function_reduction
+from .numpy_backend import array_module_lowerings, function_reduction, index_code
 
 jax.config.update("jax_enable_x64", True)
-
-
-def _index(e: Eqn, ins: Sequence[str], first: int) -> str:
-    return P.index_text(e.params["template"], list(ins[first:]))
 
 
 def operator(symbol: str) -> Lowering:
@@ -72,26 +68,14 @@ TABLE.update({
     P.Add: operator("+"), P.Sub: operator("-"), P.Mul: operator("*"), P.Div: operator("/"),
     **{op: operator(op.symbol) for op in P.primitives() if issubclass(op, P._Comparison)},
     P.Neg: Lowering(lambda e, ins: f"-{ins[0]}"),
-    P.Pow: Lowering(lambda e, ins: f"{ins[0]} ** {e.params['p']!r}"),
     P.Matmul: Lowering(lambda e, ins: f"{ins[0]} @ {ins[1]}"),
     P.Outer: Lowering(lambda e, ins: f"jnp.outer({ins[0]}, {ins[1]})"),
-    P.Getitem: Lowering(lambda e, ins: f"{ins[0]}[{_index(e, ins, 1)}]"),
     P.ScatterAdd: Lowering(lambda e, ins: f"jnp.zeros({e.params['shape']}, {ins[0]}.dtype)"
-                                          f".at[{_index(e, ins, 1)}].add({ins[0]})"),
-    P.IndexAdd: Lowering(lambda e, ins: f"{ins[0]}.at[{_index(e, ins, 2)}].add({ins[1]})"),
+                                          f".at[{index_code(e, ins, 1)}].add({ins[0]})"),
+    P.IndexAdd: Lowering(lambda e, ins: f"{ins[0]}.at[{index_code(e, ins, 2)}].add({ins[1]})"),
     **{op: Lowering(reduction) for op in (P.Sum, P.Mean, P.Prod, P.Max, P.Min)},
-    P.Cumsum: Lowering(lambda e, ins: f"jnp.cumsum({ins[0]}, axis={e.params['axis']})"),
     P.Transpose: Lowering(lambda e, ins: f"jnp.transpose({ins[0]}, {e.params['axes']})"),
-    P.Reshape: Lowering(lambda e, ins: f"{ins[0]}.reshape({e.params['new_shape']})"),
-    P.BroadcastTo: Lowering(lambda e, ins: f"jnp.broadcast_to({ins[0]}, "
-                                           f"{e.params['new_shape']})"),
-    P.Cast: Lowering(lambda e, ins: f"{ins[0]}.astype(jnp.{e.params['dtype'].name})"),
-    P.Einsum: Lowering(lambda e, ins: f"jnp.einsum({e.params['subscripts']!r}, "
-                                      f"{', '.join(ins)})"),
-    P.Concatenate: Lowering(lambda e, ins: f"jnp.concatenate(({', '.join(ins)},), "
-                                           f"axis={e.params['axis']})"),
-    P.Where: Lowering(lambda e, ins: f"jnp.where({ins[2]}, {ins[0]}, {ins[1]})"),
-    P.StopGradient: Lowering(lambda e, ins: ins[0]),
+    **array_module_lowerings("jnp"),
     P.Sigmoid: Lowering(lambda e, ins: f"jax.nn.sigmoid({ins[0]})"),
     P.Relu: Lowering(lambda e, ins: f"jax.nn.relu({ins[0]})"),
     P.Mse: Lowering(lambda e, ins: f"jnp.mean(({ins[0]} - {ins[1]}) ** 2)"),

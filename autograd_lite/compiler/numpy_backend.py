@@ -88,7 +88,8 @@ def function_reduction(e: Eqn, ins: Sequence[str]) -> str:
     return f"np.{e.op.name}({ins[0]}{', ' + words if words else ''})"
 
 
-def _index(e: Eqn, ins: Sequence[str], first: int) -> str:
+def index_code(e: Eqn, ins: Sequence[str], first: int) -> str:
+    """The index of a getitem or scatter, its arrays (from input `first` on) by name."""
     return P.index_text(e.params["template"], list(ins[first:]))
 
 
@@ -111,21 +112,21 @@ def transpose(e: Eqn, ins: Sequence[str]) -> str:
 
 def scatter_add(e: Eqn, ins: Sequence[str]) -> str:
     helper = "scatter_add" if len(ins) > 1 else "scatter"
-    return f"{helper}({ins[0]}, {e.params['shape']}, np.s_[{_index(e, ins, 1)}])"
+    return f"{helper}({ins[0]}, {e.params['shape']}, np.s_[{index_code(e, ins, 1)}])"
 
 
 def index_add(e: Eqn, ins: Sequence[str]) -> str:
     """Into a copy of the base (in place when the base is dead: `index_add_in_place`); np.array
     copies a 0-d base, which numpy computes as a scalar, into an array it can index."""
     helper = "index_add_at" if len(ins) > 2 else "index_add"
-    return f"{helper}(np.array({ins[0]}), {ins[1]}, np.s_[{_index(e, ins, 2)}])"
+    return f"{helper}(np.array({ins[0]}), {ins[1]}, np.s_[{index_code(e, ins, 2)}])"
 
 
 def index_add_in_place(e: Eqn, ins: Sequence[str]) -> str:
     base, values = ins[:2]
     if len(ins) > 2:  # integer arrays may repeat an entry: add at each occurrence
-        return f"np.add.at({base}, np.s_[{_index(e, ins, 2)}], {values})"
-    return f"{base}[{_index(e, ins, 2)}] += {values}"
+        return f"np.add.at({base}, np.s_[{index_code(e, ins, 2)}], {values})"
+    return f"{base}[{index_code(e, ins, 2)}] += {values}"
 
 
 def loop(e: Eqn, w: Any, ins: Sequence[str]) -> list[tuple[str, str]]:
@@ -149,33 +150,41 @@ def loop(e: Eqn, w: Any, ins: Sequence[str]) -> list[tuple[str, str]]:
     return lines
 
 
+def array_module_lowerings(m: str) -> dict[type, Lowering]:
+    """The lowerings that numpy and jax.numpy spell alike, but for the module's name `m`
+    (`np`, `jnp`): shared by both backends' tables."""
+    return {
+        P.Pow: Lowering(lambda e, ins: f"{ins[0]} ** {e.params['p']!r}"),
+        P.Getitem: Lowering(lambda e, ins: f"{ins[0]}[{index_code(e, ins, 1)}]"),
+        P.Cumsum: Lowering(lambda e, ins: f"{m}.cumsum({ins[0]}, axis={e.params['axis']})"),
+        P.Reshape: Lowering(lambda e, ins: f"{ins[0]}.reshape({e.params['new_shape']})"),
+        P.BroadcastTo: Lowering(lambda e, ins: f"{m}.broadcast_to({ins[0]}, "
+                                               f"{e.params['new_shape']})"),
+        P.Cast: Lowering(lambda e, ins: f"{ins[0]}.astype({m}.{e.params['dtype'].name})"),
+        P.Einsum: Lowering(lambda e, ins: f"{m}.einsum({e.params['subscripts']!r}, "
+                                          f"{', '.join(ins)})"),
+        P.Concatenate: Lowering(lambda e, ins: f"{m}.concatenate(({', '.join(ins)},), "
+                                               f"axis={e.params['axis']})"),
+        P.Where: Lowering(lambda e, ins: f"{m}.where({ins[2]}, {ins[0]}, {ins[1]})"),
+        P.StopGradient: Lowering(lambda e, ins: ins[0]),
+    }
+
+
 TABLE: dict[type, Lowering] = {op: ufunc(op) for op in P.primitives() if op.ufunc is not None}
 TABLE.update({
     P.Add: operator("+", commutative=True), P.Sub: operator("-"),
     P.Mul: operator("*", commutative=True), P.Div: operator("/"),
     **{op: operator(op.symbol) for op in P.primitives() if issubclass(op, P._Comparison)},
     P.Neg: Lowering(lambda e, ins: f"-{ins[0]}", _ufunc_into),
-    P.Pow: Lowering(lambda e, ins: f"{ins[0]} ** {e.params['p']!r}"),
     P.Matmul: Lowering(matmul),
     P.Outer: Lowering(outer),
-    P.Getitem: Lowering(lambda e, ins: f"{ins[0]}[{_index(e, ins, 1)}]"),
     P.ScatterAdd: Lowering(scatter_add),
     P.IndexAdd: Lowering(index_add, in_place=index_add_in_place),
     P.Sum: Lowering(method_reduction), P.Mean: Lowering(method_reduction),
     P.Prod: Lowering(function_reduction), P.Max: Lowering(function_reduction),
     P.Min: Lowering(function_reduction),
-    P.Cumsum: Lowering(lambda e, ins: f"np.cumsum({ins[0]}, axis={e.params['axis']})"),
     P.Transpose: Lowering(transpose),
-    P.Reshape: Lowering(lambda e, ins: f"{ins[0]}.reshape({e.params['new_shape']})"),
-    P.BroadcastTo: Lowering(lambda e, ins: f"np.broadcast_to({ins[0]}, "
-                                           f"{e.params['new_shape']})"),
-    P.Cast: Lowering(lambda e, ins: f"{ins[0]}.astype(np.{e.params['dtype'].name})"),
-    P.Einsum: Lowering(lambda e, ins: f"np.einsum({e.params['subscripts']!r}, "
-                                      f"{', '.join(ins)})"),
-    P.Concatenate: Lowering(lambda e, ins: f"np.concatenate(({', '.join(ins)},), "
-                                           f"axis={e.params['axis']})"),
-    P.Where: Lowering(lambda e, ins: f"np.where({ins[2]}, {ins[0]}, {ins[1]})"),
-    P.StopGradient: Lowering(lambda e, ins: ins[0]),
+    **array_module_lowerings("np"),
     Loop: Lowering(block=loop),
 })
 

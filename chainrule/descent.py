@@ -201,10 +201,8 @@ class RidgeRegressionGD:
                     callback(done, self)
             return
         for iteration in range(1, steps + 1):
-            # X and y were checked once, by fit: the route's gradients directly, not `gradients`
-            _, grad_matrices, grad_w = (self._explicit(X, y, with_loss=False)
-                                        if self.route == "explicit" else self._taped(X, y))
-            for W, grad_W in zip(self._matrices(), grad_matrices, strict=True):
+            grad_matrices, grad_w = self.gradients(X, y)
+            for W, grad_W in zip(self._matrices(), self._unpack(grad_matrices), strict=True):
                 W -= self.learning_rate * grad_W
             self.w -= self.learning_rate * grad_w
             if callback is not None and iteration % callback_every == 0:
@@ -243,3 +241,7 @@ class RidgeRegressionGD:
     def _pack(self, grad_matrices: list[np.ndarray]) -> Any:
         """What `gradients` returns for the weight matrices (the chapter's model: one array)."""
         return grad_matrices
+
+    def _unpack(self, packed: Any) -> list[np.ndarray]:
+        """The inverse of `_pack`."""
+        return packed

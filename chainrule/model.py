@@ -334,3 +334,6 @@ class BasisFunctionRidgeRegressionGD(RidgeRegressionGD):
     def _pack(self, grad_matrices: list[np.ndarray]) -> np.ndarray:
         (grad_W,) = grad_matrices
         return grad_W
+
+    def _unpack(self, packed: np.ndarray) -> list[np.ndarray]:
+        return [packed]

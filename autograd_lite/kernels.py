@@ -24,15 +24,18 @@ def matmul_forward(a, b):
 
 
 def matmul_vjp_a(g, a, b):
-    """(N, K) @ (K,): the outer product g b^T, column-major (see `matmul_forward`)."""
+    """(N, K) @ (K,): the outer product g b^T, column-major (see `matmul_forward`); two
+    matrices: g b^T as one product."""
     if a.ndim == 2 and b.ndim == 1:
         return (b.reshape((-1, 1)) * g).T
+    if a.ndim == 2 and b.ndim == 2:
+        return g @ b.T
     return P.Matmul.vjp_a(g, a, b)
 
 
 def matmul_vjp_b(g, a, b):
-    """(N, K) @ (K,): a^T g as one matrix-vector product."""
-    if a.ndim == 2 and b.ndim == 1:
+    """A matrix a: a^T g as one product (no np.swapaxes call, a Python function)."""
+    if a.ndim == 2 and b.ndim <= 2:
         return a.T @ g
     return P.Matmul.vjp_b(g, a, b)
 

@@ -381,7 +381,8 @@ class Tensor(ArrayOperators):
                 raise ShapeError(
                     f"backward(): grad can be implied only for a one-element output; this "
                     f"tensor has shape {self.shape}. Pass grad= an array of that shape.")
-            return np.ones_like(self.data)
+            data = self.data  # (np.ones_like costs five np.arrays)
+            return np.array(1.0, data.dtype) if not data.shape else np.ones(data.shape, data.dtype)
         g = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
         if g.dtype.kind not in "fiu":
             raise DTypeError(f"backward(): grad has dtype {g.dtype}; it must be real numeric")

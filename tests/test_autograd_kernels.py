@@ -71,7 +71,8 @@ def test_matmul_vjps_of_a_matrix_times_a_vector_equal_the_rules(dtype, data):
 
 @given(pair=st.sampled_from([((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 2, 3), (3,))])
        .flatmap(lambda shapes: st.tuples(ag_arrays(shapes[0]), ag_arrays(shapes[1]))))
-def test_matmul_vjps_fall_back_to_the_rules_for_other_shapes(pair):
+def test_matmul_vjps_of_other_shapes_equal_the_rules(pair):
+    """Two matrices: one product without np.swapaxes; the rest fall back to the rules."""
     a, b = pair
     g = cotangent(np.matmul(a, b).shape)
     np.testing.assert_array_equal(kernels.matmul_vjp_a(g, a, b), P.Matmul.vjp_a(g, a, b))

@@ -74,8 +74,8 @@ class TapeEntry:
 
 
 def _input_names(op: Any, n: int) -> tuple[str, ...]:
-    names = [s.lstrip("*") for s in op.inputs]
-    if op.inputs and op.inputs[-1].startswith("*"):
+    names = op.input_names()
+    if op.variadic():
         fixed = names[:-1]
         return tuple(fixed) + tuple(f"{names[-1]}{k}" for k in range(n - len(fixed)))
     return tuple(names[:n])

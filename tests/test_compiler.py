@@ -264,7 +264,7 @@ def check_random_function(fn: RandomFunction, require: Callable[[bool], Any] = a
     assert cf.traces == 2, "new shapes must trace a new program"
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])  # examples, deadline: conftest's profile
 @given(random_functions())
 def test_random_functions_compiled_equal_eager_on_fresh_inputs_and_new_shapes(fn):
     check_random_function(fn)
@@ -1061,7 +1061,6 @@ def test_indices_are_written_as_numpy_reads_them(index):
         assert_matches_eager(cf, f, args)
 
 
-@settings(max_examples=30, deadline=None)
 @given(st.data())
 def test_random_basic_and_integer_array_indices(data):
     shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))

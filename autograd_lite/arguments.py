@@ -4,7 +4,7 @@ differentiated (`argnums`), and the array a differentiated argument becomes (`fl
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,23 +14,33 @@ from .errors import DTypeError
 ArgNums = int | Sequence[int]
 
 
-def normalise_argnums(argnums: ArgNums, n_args: int, what: str = "argnums") -> tuple[int, ...]:
-    """The positions named by `argnums` as non-negative ints, in the order given (an argument
-    named twice stays twice: its gradient is returned at both places); IndexError if one is out
-    of range for `n_args` positional arguments."""
-    items = (argnums,) if not isinstance(argnums, tuple | list) else tuple(argnums)
+def positions(value: Any, n: int, not_an_int: Callable[[], str],
+              out_of_range: Callable[[int], Exception]) -> list[int]:
+    """`value`, an int or a tuple or list of ints, as non-negative positions below `n` (negative
+    ones counted back), in the order given: TypeError(not_an_int()) for a non-integer,
+    out_of_range(i) for one outside [-n, n). Argument numbers and axes are both read so."""
+    items = (value,) if not isinstance(value, tuple | list) else tuple(value)
     out = []
     for i in items:
         try:
             i = operator.index(i)
         except TypeError:
-            raise TypeError(f"{what}: argnums must be an int or a tuple of ints, got "
-                            f"{argnums!r}") from None
-        if not -n_args <= i < n_args:
-            raise IndexError(f"{what}: argnums {i} is out of range for {n_args} positional "
-                             f"arguments")
-        out.append(i % n_args)
-    return tuple(out)
+            raise TypeError(not_an_int()) from None
+        if not -n <= i < n:
+            raise out_of_range(i)
+        out.append(i % n)
+    return out
+
+
+def normalise_argnums(argnums: ArgNums, n_args: int, what: str = "argnums") -> tuple[int, ...]:
+    """The positions named by `argnums` as non-negative ints, in the order given (an argument
+    named twice stays twice: its gradient is returned at both places); IndexError if one is out
+    of range for `n_args` positional arguments."""
+    return tuple(positions(
+        argnums, n_args,
+        lambda: f"{what}: argnums must be an int or a tuple of ints, got {argnums!r}",
+        lambda i: IndexError(f"{what}: argnums {i} is out of range for {n_args} positional "
+                             "arguments")))
 
 
 def single(argnums: ArgNums) -> bool:

@@ -91,27 +91,12 @@ class Dual(ArrayOperators):
 
     __slots__ = ("primal", "tangent", "level")
     apply_primitive = staticmethod(apply_forward)
+    VALUES = "primal"  # shape, ndim, size and dtype are the primal's
 
     def __init__(self, primal: Any, tangent: Any, level: int = 0) -> None:
         self.primal = primal
         self.tangent = tangent
         self.level = level
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.primal.shape)
-
-    @property
-    def ndim(self) -> int:
-        return self.primal.ndim
-
-    @property
-    def size(self) -> int:
-        return self.primal.size
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.primal.dtype
 
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r}, level={self.level})"

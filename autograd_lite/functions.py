@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import ops as P
+from .arguments import positions
 from .errors import DTypeError, ShapeError
 from .ops import apply_to
 
@@ -53,18 +54,10 @@ def _axes(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """None, or the axes as a tuple of distinct non-negative ints (negative ones counted back)."""
     if axis is None:
         return None
-    items = tuple(axis) if isinstance(axis, tuple | list) else (axis,)
-    out = []
-    for a in items:
-        try:
-            a = operator.index(a)
-        except TypeError:
-            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None; got "
-                            f"{axis!r}") from None
-        if not -ndim <= a < ndim:
-            raise ShapeError(f"{op}: axis {a} is out of range for an array with {ndim} "
-                             f"dimensions")
-        out.append(a % ndim)
+    out = positions(axis, ndim,
+                    lambda: f"{op}: axis must be an int, a tuple of ints or None; got {axis!r}",
+                    lambda a: ShapeError(f"{op}: axis {a} is out of range for an array with "
+                                         f"{ndim} dimensions"))
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axis!r}")
     return tuple(out)

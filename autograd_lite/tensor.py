@@ -9,6 +9,7 @@ through its type's `apply_primitive` (for Tensor: `record`).
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -134,7 +135,13 @@ class ArrayOperators:
     COMPARISONS = {"__lt__": P.Less, "__le__": P.LessEqual, "__gt__": P.Greater,
                    "__ge__": P.GreaterEqual, "__eq__": P.Equal, "__ne__": P.NotEqual}
 
+    #: the attribute holding the values, whose shape, ndim, size and dtype the object reports
+    VALUES = "data"
+
     def __init_subclass__(cls) -> None:
+        for name in ("shape", "ndim", "size", "dtype"):  # C-level getters: cls.VALUES.name
+            setattr(cls, name, property(operator.attrgetter(f"{cls.VALUES}.{name}"),
+                                        doc=f"The {name} of the values, as numpy's."))
         apply = cls.__dict__["apply_primitive"].__func__
         for name, op in cls.OPERATORS.items():
             setattr(cls, f"__{name}__", _operator(apply, op, reflected=False))
@@ -305,22 +312,6 @@ class Tensor(ArrayOperators):
     def grad_fn(self) -> str | None:
         """Name of the operation that produced this tensor (None for leaves)."""
         return None if self.is_leaf else self._node.op.name
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, prefix="Tensor(", separator=", ")

@@ -48,9 +48,8 @@ class LeafNode(Node):
 
     __slots__ = ("tensor",)
 
-    def __init__(self, tensor: Any) -> None:  # Node.__init__ written out: one call per leaf
-        self.seq, self.op, self.parents, self.saved = next_seq(), None, (), ()
-        self.params, self.shape = None, tensor.data.shape
+    def __init__(self, tensor: Any) -> None:
+        super().__init__(None, (), (), None, tensor.data.shape)
         self.tensor = weakref.ref(tensor)  # the tensor owns its node, not the other way round
 
 

@@ -201,9 +201,9 @@ def _at_top_level(f: Callable[..., Any], args: Sequence[Any], nums: tuple[int, .
     data = getattr(out, "data", None)
     if (type(out) is Tensor and out._node is not None and data.size == 1
             and data.dtype.kind == "f" and len(leaves) == len(nums)):
-        # the usual answer, a recorded real number (and each argument named once): one walk
-        seed = np.array(1.0, data.dtype) if not data.shape else np.ones(data.shape, data.dtype)
-        engine.walk(out._node, seed, engine.accumulate_into_leaf)  # (np.ones: 5x np.array)
+        # the usual answer, a recorded real number (and each argument named once): one
+        # backward pass, without the general path's checks of the output and the gradients
+        out.backward()
         return data.item(), tuple(_result(leaves[i].grad, leaves[i], owned=True) for i in nums)
     out = _scalar_output(out, "grad")
     if not is_recorded(out):  # f ignored its arguments, or returned a Dual of a closure
